@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+// Steward: a school district's daemon for sharing roster data with the partners it authorized.
+// The module layout follows shared/DESIGN.md; no third-party Swift packages are used.
+import PackageDescription
+
+/// Installed executables find libConnectorKit.so in /usr/lib/steward (DESIGN.md, "Connector modules").
+let installedRunPath: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/../lib/steward"]),
+]
+
+let package = Package(
+    name: "Steward",
+    products: [
+        .executable(name: "stewardd", targets: ["stewardd"]),
+        .executable(name: "stewardctl", targets: ["stewardctl"]),
+        .executable(name: "steward-bench", targets: ["steward-bench"]),
+        .executable(name: "steward-dev", targets: ["steward-dev"]),
+        // Connector modules: each is a dynamic library that stewardd loads with dlopen.
+        .library(name: "ProbeConnector", type: .dynamic, targets: ["ProbeConnector"]),
+    ],
+    dependencies: [
+        .package(path: "Plugins/ConnectorKit"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "StewardCore"),
+        .target(name: "StewardCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "StewardStore", dependencies: ["StewardCore", "StewardCrypto", "CSQLite"]),
+        .target(name: "StewardTLS", dependencies: ["COpenSSL"]),
+        .target(name: "StewardControl", dependencies: ["StewardCore"]),
+        .target(
+            name: "StewardDaemon",
+            dependencies: [
+                "StewardCore", "StewardCrypto", "StewardStore", "StewardTLS", "StewardControl",
+                .product(name: "ConnectorKit", package: "ConnectorKit"),
+            ]
+        ),
+
+        .executableTarget(name: "stewardd", dependencies: ["StewardDaemon"], linkerSettings: installedRunPath),
+        .executableTarget(name: "stewardctl", dependencies: ["StewardControl"], linkerSettings: installedRunPath),
+        .executableTarget(name: "steward-bench", dependencies: ["StewardControl"]),
+        .executableTarget(name: "steward-dev", dependencies: ["StewardCore"]),
+
+        .target(
+            name: "ProbeConnector",
+            dependencies: [.product(name: "ConnectorKit", package: "ConnectorKit")],
+            path: "Plugins/ProbeConnector"
+        ),
+
+        .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
+        .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardCrypto"]),
+        .testTarget(
+            name: "StewardDaemonTests",
+            dependencies: ["StewardDaemon", .product(name: "ConnectorKit", package: "ConnectorKit")]
+        ),
+        .testTarget(name: "IntegrationTests", dependencies: ["StewardControl"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

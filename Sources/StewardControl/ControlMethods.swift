@@ -1,0 +1,226 @@
+/// The methods of the control socket and the shape of their parameters and replies. Shared by
+/// `stewardd` and `stewardctl`, so both sides agree by construction.
+public enum ControlMethod: String, Sendable, CaseIterable, Codable {
+    case getInfo = "steward.Service.GetInfo"
+    case status = "steward.Service.Status"
+    case reload = "steward.Service.Reload"
+    case auditList = "steward.Audit.List"
+    case auditVerify = "steward.Audit.Verify"
+    case sharingPause = "steward.Sharing.Pause"
+    case sharingResume = "steward.Sharing.Resume"
+}
+
+/// Who the daemon thinks is calling, as it read it from the socket.
+public struct CallerInfo: Sendable, Codable, Equatable {
+    public var uid: UInt32
+    public var gid: UInt32
+    public var pid: Int32
+    public var roles: [String]
+
+    public init(uid: UInt32, gid: UInt32, pid: Int32, roles: [String]) {
+        self.uid = uid
+        self.gid = gid
+        self.pid = pid
+        self.roles = roles
+    }
+}
+
+/// `steward.Service.GetInfo`: what this daemon is.
+public struct ServiceInfo: Sendable, Codable, Equatable {
+    public var product: String
+    public var version: String
+    public var district: String
+    public var pid: Int32
+    public var schemaVersion: Int
+    public var connectorABIVersion: UInt32
+    public var connectorFingerprint: String
+    public var methods: [String]
+    public var caller: CallerInfo
+
+    public init(product: String, version: String, district: String, pid: Int32, schemaVersion: Int,
+                connectorABIVersion: UInt32, connectorFingerprint: String, methods: [String], caller: CallerInfo) {
+        self.product = product
+        self.version = version
+        self.district = district
+        self.pid = pid
+        self.schemaVersion = schemaVersion
+        self.connectorABIVersion = connectorABIVersion
+        self.connectorFingerprint = connectorFingerprint
+        self.methods = methods
+        self.caller = caller
+    }
+}
+
+/// A connector module the daemon loaded.
+public struct ModuleInfo: Sendable, Codable, Equatable {
+    public var name: String
+    public var file: String
+    public var sha256: String
+    public var abiVersion: UInt32
+    public var kinds: [String]
+
+    public init(name: String, file: String, sha256: String, abiVersion: UInt32, kinds: [String]) {
+        self.name = name
+        self.file = file
+        self.sha256 = sha256
+        self.abiVersion = abiVersion
+        self.kinds = kinds
+    }
+}
+
+/// A module file the daemon refused, and why.
+public struct ModuleRefusal: Sendable, Codable, Equatable {
+    public var file: String
+    public var reason: String
+
+    public init(file: String, reason: String) {
+        self.file = file
+        self.reason = reason
+    }
+}
+
+/// Whether all sharing is paused by a steward, since when and by whom (uid).
+public struct SharingState: Sendable, Codable, Equatable {
+    public var paused: Bool
+    public var since: String?
+    public var byUID: UInt32?
+
+    public init(paused: Bool, since: String? = nil, byUID: UInt32? = nil) {
+        self.paused = paused
+        self.since = since
+        self.byUID = byUID
+    }
+}
+
+/// How the last reload ended.
+public struct ReloadResult: Sendable, Codable, Equatable {
+    public var applied: Bool
+    public var at: String
+    /// What changed, in words (`District changed`, `role auditor: groups changed`).
+    public var changes: [String]
+    /// `file:line: key: what is wrong`, one per problem, when not applied.
+    public var problems: [String]
+
+    public init(applied: Bool, at: String, changes: [String], problems: [String]) {
+        self.applied = applied
+        self.at = at
+        self.changes = changes
+        self.problems = problems
+    }
+}
+
+/// `steward.Service.Status`: how the daemon is doing.
+public struct ServiceStatus: Sendable, Codable, Equatable {
+    public var state: String
+    public var district: String
+    public var startedAt: String
+    public var uptimeSeconds: Int
+    public var configFile: String
+    public var stateDirectory: String
+    public var socket: String
+    public var schemaVersion: Int
+    public var sharing: SharingState
+    public var modules: [ModuleInfo]
+    public var refusedModules: [ModuleRefusal]
+    public var lastReload: ReloadResult?
+    public var auditEntries: Int64
+    public var controlConnections: Int
+
+    public init(state: String, district: String, startedAt: String, uptimeSeconds: Int, configFile: String,
+                stateDirectory: String, socket: String, schemaVersion: Int, sharing: SharingState,
+                modules: [ModuleInfo], refusedModules: [ModuleRefusal], lastReload: ReloadResult?,
+                auditEntries: Int64, controlConnections: Int) {
+        self.state = state
+        self.district = district
+        self.startedAt = startedAt
+        self.uptimeSeconds = uptimeSeconds
+        self.configFile = configFile
+        self.stateDirectory = stateDirectory
+        self.socket = socket
+        self.schemaVersion = schemaVersion
+        self.sharing = sharing
+        self.modules = modules
+        self.refusedModules = refusedModules
+        self.lastReload = lastReload
+        self.auditEntries = auditEntries
+        self.controlConnections = controlConnections
+    }
+}
+
+/// `steward.Audit.List` parameters. With `"more":true` the entries stream as pages.
+public struct AuditListParameters: Sendable, Codable, Equatable {
+    /// An ISO 8601 UTC time (`2026-11-29` or `2026-11-29T13:00:00Z`); entries at or after it.
+    public var since: String?
+    /// The most entries to return; all when absent and streaming, 1000 otherwise.
+    public var limit: Int?
+
+    public init(since: String? = nil, limit: Int? = nil) {
+        self.since = since
+        self.limit = limit
+    }
+}
+
+/// One audit entry as the control socket shows it.
+public struct AuditRecord: Sendable, Codable, Equatable {
+    public var seq: Int64
+    public var at: String
+    public var uid: Int64?
+    public var pid: Int64?
+    public var role: String?
+    public var method: String
+    public var target: String?
+    public var outcome: String
+    public var detail: String?
+    public var hash: String
+
+    public init(seq: Int64, at: String, uid: Int64?, pid: Int64?, role: String?, method: String,
+                target: String?, outcome: String, detail: String?, hash: String) {
+        self.seq = seq
+        self.at = at
+        self.uid = uid
+        self.pid = pid
+        self.role = role
+        self.method = method
+        self.target = target
+        self.outcome = outcome
+        self.detail = detail
+        self.hash = hash
+    }
+}
+
+/// A page of `steward.Audit.List`.
+public struct AuditPage: Sendable, Codable, Equatable {
+    public var entries: [AuditRecord]
+    public init(entries: [AuditRecord]) { self.entries = entries }
+}
+
+/// `steward.Audit.Verify`: the chain recomputed.
+public struct AuditVerifyResult: Sendable, Codable, Equatable {
+    public struct Break: Sendable, Codable, Equatable {
+        public var seq: Int64
+        public var reason: String
+        public init(seq: Int64, reason: String) {
+            self.seq = seq
+            self.reason = reason
+        }
+    }
+
+    public var intact: Bool
+    public var entriesChecked: Int64
+    public var headSeq: Int64
+    public var headHash: String
+    public var firstBroken: Break?
+
+    public init(intact: Bool, entriesChecked: Int64, headSeq: Int64, headHash: String, firstBroken: Break?) {
+        self.intact = intact
+        self.entriesChecked = entriesChecked
+        self.headSeq = headSeq
+        self.headHash = headHash
+        self.firstBroken = firstBroken
+    }
+}
+
+/// An empty parameter object, for methods that take none.
+public struct NoParameters: Sendable, Codable, Equatable {
+    public init() {}
+}

@@ -1,0 +1,233 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ConnectorKit
+import Dispatch
+import Foundation
+import StewardControl
+import StewardCore
+import StewardCrypto
+import StewardStore
+
+/// The running daemon: configuration, store, modules, control socket, signals and systemd
+/// notification. Its mutable state lives on one serial service queue; control requests, reloads,
+/// the watchdog and shutdown all run there, one at a time, so none of them sees another half done.
+public final class Daemon: @unchecked Sendable {
+    // Sound because every `var` below is read and written only on `serviceQueue`; the `let`s are
+    // immutable or Sendable themselves.
+    let serviceQueue = DispatchQueue(label: "steward.service")
+    let store: Store
+    let notifier: ServiceNotifier
+    let overrides: DaemonConfiguration.Overrides
+    let startedAt = Date()
+    var configuration: DaemonConfiguration
+    var modules: [LoadedModule] = []
+    var refusedModules: [ModuleLoader.Refusal] = []
+    var lastReload: ReloadResult?
+    var listener: ControlListener?
+    private var signalSources: [DispatchSourceSignal] = []
+    private var watchdogTimer: DispatchSourceTimer?
+    private var isStopping = false
+
+    /// Starts the daemon and never returns: it runs until SIGTERM, or exits 78 when the
+    /// configuration or the store cannot be used.
+    public static func run(configPath: String, overrides: DaemonConfiguration.Overrides) -> Never {
+        signal(SIGPIPE, SIG_IGN)  // OpenSSL and sockets write(); a gone peer must be an error, not a kill.
+        let environment = ProcessInfo.processInfo.environment
+        let configuration: DaemonConfiguration
+        switch DaemonConfiguration.load(path: configPath, overrides: overrides) {
+        case .success(let loaded): configuration = loaded
+        case .failure(let failure):
+            failure.problems.forEach { Log.error($0.description) }
+            Log.error("stewardd: not started: \(failure.problems.count) configuration problem(s)")
+            exit(ExitCode.configuration.rawValue)
+        }
+        do {
+            let daemon = try Daemon(configuration: configuration, overrides: overrides, environment: environment)
+            daemon.serviceQueue.async { daemon.becomeReady() }
+        } catch {
+            Log.error("stewardd: not started: \(error)")
+            exit(ExitCode.configuration.rawValue)
+        }
+        dispatchMain()
+    }
+
+    private init(configuration: DaemonConfiguration, overrides: DaemonConfiguration.Overrides,
+                 environment: [String: String]) throws(StewardError) {
+        self.configuration = configuration
+        self.overrides = overrides
+        notifier = ServiceNotifier(environment: environment)
+        store = try Store(stateDirectory: configuration.stateDirectory)
+        try store.audit(AuditEvent(pid: Int64(getpid()), method: "daemon.start", target: configuration.file,
+                                   outcome: "ok", detail: "stewardd \(StewardVersion.current), schema \(Store.schemaVersion)"))
+        (modules, refusedModules) = ModuleLoader.loadAll(configuration.modules, from: configuration.moduleDirectory)
+        for refusal in refusedModules {
+            Log.error("module refused: \(refusal)")
+            auditQuietly(AuditEvent(method: "module.refuse", target: refusal.file, outcome: "refused", detail: refusal.reason))
+        }
+        listener = try ControlListener(
+            path: configuration.socketPath, mode: configuration.socketMode,
+            maxConnections: configuration.maxControlConnections, loops: EventLoops(), handler: self,
+            environment: environment)
+    }
+
+    private func becomeReady() {
+        listener?.start()
+        installSignalHandlers()
+        startWatchdog()
+        notifier.ready(status: statusLine())
+        let head = try? store.verifyAudit()
+        Log.info("stewardd \(StewardVersion.current) ready: \(modules.count) module(s), control socket \(configuration.socketPath)"
+            + (listener?.isActivated == true ? " (from systemd)" : "")
+            + (head.map { ", audit head \($0.headSeq) \($0.headHash.hex)" } ?? ""))
+    }
+
+    func statusLine() -> String {
+        let paused = (try? sharingState().paused) == true
+        return "Serving \(configuration.district); \(modules.count) module(s)" + (paused ? "; sharing PAUSED" : "")
+    }
+
+    // MARK: Signals and the watchdog
+
+    private func installSignalHandlers() {
+        let actions: [(Int32, @Sendable () -> Void)] = [
+            (SIGHUP, { @Sendable [self] in _ = reload(caller: nil) }),
+            (SIGTERM, { @Sendable [self] in stop() }),
+            (SIGINT, { @Sendable [self] in stop() }),
+        ]
+        for (number, action) in actions {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: serviceQueue)
+            source.setEventHandler(handler: action)
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    /// Pings systemd at half the watchdog interval from the service queue: a wedged queue stops the
+    /// pings and systemd restarts the service.
+    private func startWatchdog() {
+        guard let interval = notifier.watchdogInterval else { return }
+        let timer = DispatchSource.makeTimerSource(queue: serviceQueue)
+        let half = interval / 2
+        let nanoseconds = Int(half.components.seconds) * 1_000_000_000 + Int(half.components.attoseconds / 1_000_000_000)
+        timer.schedule(deadline: .now(), repeating: .nanoseconds(nanoseconds))
+        timer.setEventHandler { [notifier] in notifier.watchdog() }
+        timer.resume()
+        watchdogTimer = timer
+    }
+
+    // MARK: Reload
+
+    /// Reads and checks everything again; swaps only when all of it is valid. Otherwise keeps
+    /// running on the old configuration and says why. SIGHUP and `steward.Service.Reload` both
+    /// come here. Runs on the service queue.
+    func reload(caller: Caller?) -> ReloadResult {
+        notifier.reloading()
+        let result: ReloadResult
+        switch DaemonConfiguration.load(path: configuration.file, overrides: overrides) {
+        case .failure(let failure):
+            result = ReloadResult(applied: false, at: Timestamp.string(Date()), changes: [],
+                                  problems: failure.problems.map(\.description))
+        case .success(let candidate):
+            result = apply(candidate)
+        }
+        lastReload = result
+        for problem in result.problems { Log.error("reload: \(problem)") }
+        Log.info(result.applied ? "reload: applied (\(result.changes.isEmpty ? "no changes" : result.changes.joined(separator: "; ")))"
+                                : "reload: refused, still running on the previous configuration")
+        auditQuietly(AuditEvent(caller: caller, method: ControlMethod.reload.rawValue, target: configuration.file,
+                                outcome: result.applied ? "ok" : "failed",
+                                detail: result.applied ? "\(result.changes.count) change(s)" : "\(result.problems.count) problem(s)"))
+        notifier.ready(status: result.applied ? statusLine() : "Reload failed; running on the previous configuration. " + statusLine())
+        return result
+    }
+
+    private func apply(_ candidate: DaemonConfiguration) -> ReloadResult {
+        let (newModules, refusals) = ModuleLoader.loadAll(candidate.modules, from: candidate.moduleDirectory, alreadyLoaded: modules)
+        guard refusals.isEmpty else {
+            return ReloadResult(applied: false, at: Timestamp.string(Date()), changes: [], problems: refusals.map(\.description))
+        }
+        var changes = ConfigurationChanges.between(configuration, candidate)
+        changes += newModules.map { "module \($0.info.name) loaded from \($0.info.file)" }
+        var applied = candidate
+        // These are bound at start; a new value takes effect at the next restart.
+        applied.stateDirectory = configuration.stateDirectory
+        applied.socketPath = configuration.socketPath
+        applied.socketMode = configuration.socketMode
+        applied.maxControlConnections = configuration.maxControlConnections
+        configuration = applied
+        modules += newModules
+        return ReloadResult(applied: true, at: Timestamp.string(Date()), changes: changes, problems: [])
+    }
+
+    // MARK: Stop
+
+    /// SIGTERM: tell systemd, stop taking requests, record the stop, close the store, exit 0.
+    /// It runs on the service queue, so no request is half-way through when it does.
+    private func stop() {
+        guard !isStopping else { return }
+        isStopping = true
+        notifier.stopping()
+        listener?.stop()
+        auditQuietly(AuditEvent(pid: Int64(getpid()), method: "daemon.stop", outcome: "ok", detail: "SIGTERM"))
+        if let head = try? store.verifyAudit() {
+            Log.info("stopping: audit head \(head.headSeq) \(head.headHash.hex)")
+        }
+        store.close()
+        Log.info("stewardd stopped")
+        exit(ExitCode.ok.rawValue)
+    }
+
+    /// Appends to the audit chain; a failure is logged, since the caller has nothing better to do.
+    func auditQuietly(_ event: AuditEvent) {
+        do { try store.audit(event) } catch { Log.error("audit: cannot append \(event.method): \(error)") }
+    }
+
+    // MARK: Sharing pause
+
+    static let sharingPausedKey = "sharing.paused"
+
+    func sharingState() throws(StewardError) -> SharingState {
+        guard let value = try store.setting(Self.sharingPausedKey) else { return SharingState(paused: false) }
+        let parts = value.split(separator: " ", maxSplits: 1).map(String.init)
+        return SharingState(paused: true, since: parts.last, byUID: parts.first.flatMap(UInt32.init))
+    }
+}
+
+/// The person at the other end of a control call, with the role they act in.
+struct Caller: Sendable {
+    var peer: PeerCredentials
+    var role: Role?
+}
+
+extension AuditEvent {
+    init(caller: Caller?, method: String, target: String? = nil, outcome: String, detail: String? = nil) {
+        self.init(uid: caller.map { Int64($0.peer.uid) }, pid: caller.map { Int64($0.peer.pid) },
+                  role: caller?.role?.rawValue, method: method, target: target, outcome: outcome, detail: detail)
+    }
+}
+
+/// What a reload would change, in words for the operator and the audit log.
+enum ConfigurationChanges {
+    static func between(_ old: DaemonConfiguration, _ new: DaemonConfiguration) -> [String] {
+        var changes: [String] = []
+        if old.district != new.district { changes.append("District changed") }
+        if old.partnerDirectory != new.partnerDirectory { changes.append("PartnerDirectory is now \(new.partnerDirectory)") }
+        if old.inboxDirectory != new.inboxDirectory { changes.append("InboxDirectory is now \(new.inboxDirectory)") }
+        if old.moduleDirectory != new.moduleDirectory { changes.append("ModuleDirectory is now \(new.moduleDirectory)") }
+        for role in Role.allCases where old.roleGroups[role] != new.roleGroups[role] {
+            changes.append("role \(role.rawValue): groups changed")
+        }
+        let restartOnly: [(String, Bool)] = [
+            ("StateDirectory", old.stateDirectory != new.stateDirectory),
+            ("Socket", old.socketPath != new.socketPath),
+            ("SocketMode", old.socketMode != new.socketMode),
+            ("MaxConnections", old.maxControlConnections != new.maxControlConnections),
+        ]
+        for (key, changed) in restartOnly where changed {
+            changes.append("\(key) changed; it takes effect at the next restart")
+        }
+        return changes
+    }
+}

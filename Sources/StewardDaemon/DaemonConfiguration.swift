@@ -1,0 +1,187 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import StewardCore
+
+/// steward.conf, read and checked. Relative paths resolve against the directory of the file.
+public struct DaemonConfiguration: Sendable, Equatable {
+    public var file: String
+    public var district: String
+    public var stateDirectory: String
+    public var partnerDirectory: String
+    public var moduleDirectory: String
+    public var inboxDirectory: String
+    /// Module names to load; `probe` is the file `probe.so` in ``moduleDirectory``.
+    public var modules: [String]
+    public var socketPath: String
+    public var socketMode: mode_t
+    public var maxControlConnections: Int
+    /// The gids whose members hold each role.
+    public var roleGroups: [Role: [gid_t]]
+
+    /// What the command line overrides, so tests and the demo run anywhere without root.
+    public struct Overrides: Sendable, Equatable {
+        public var stateDirectory: String?
+        public var socketPath: String?
+        public init(stateDirectory: String? = nil, socketPath: String? = nil) {
+            self.stateDirectory = stateDirectory
+            self.socketPath = socketPath
+        }
+    }
+
+    static let schema = UnitFileSchema([
+        .init("Steward", keys: [
+            .init("District", required: true),
+            .init("StateDirectory"), .init("PartnerDirectory"), .init("ModuleDirectory"), .init("InboxDirectory"),
+            .init("Modules", repeatable: true),
+        ]),
+        .init("Control", keys: [.init("Socket"), .init("SocketMode"), .init("MaxConnections")]),
+        .init("Roles", keys: Role.allCases.map { .init($0.rawValue, repeatable: true) }),
+    ])
+
+    /// Reads and checks `path`. Every problem is returned, each naming `file:line: key`.
+    public static func load(path: String, overrides: Overrides = .init()) -> Result<DaemonConfiguration, ConfigurationProblems> {
+        let absolute = absolutePath(path, relativeTo: FileManager.default.currentDirectoryPath)
+        let text: String
+        do {
+            text = try readText(absolute)
+        } catch {
+            return .failure(ConfigurationProblems([ConfigurationProblem(absolute, 0, nil, error.message)]))
+        }
+        var reader = Reader(file: UnitFile(path: absolute, text: text))
+        let configuration = reader.configuration(overrides: overrides)
+        return reader.problems.isEmpty ? .success(configuration) : .failure(ConfigurationProblems(reader.problems))
+    }
+
+    /// Reads a whole configuration file as UTF-8, with a message that names it when it cannot.
+    static func readText(_ path: String) throws(StewardError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "does not exist"
+            throw StewardError(.configurationInvalid, "the configuration file \(reason)", location: path)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw StewardError(.configurationInvalid, "the configuration file is not valid UTF-8", location: path)
+        }
+        return text
+    }
+
+    static func absolutePath(_ path: String, relativeTo directory: String) -> String {
+        let joined = path.hasPrefix("/") ? path : directory + "/" + path
+        return URL(fileURLWithPath: joined).standardizedFileURL.path
+    }
+
+    /// Reads typed values out of the file, collecting every problem instead of stopping at one.
+    private struct Reader {
+        let file: UnitFile
+        var problems: [ConfigurationProblem]
+        let directory: String
+
+        init(file: UnitFile) {
+            self.file = file
+            problems = file.problems(against: DaemonConfiguration.schema)
+            directory = (file.path as NSString).deletingLastPathComponent
+        }
+
+        mutating func configuration(overrides: Overrides) -> DaemonConfiguration {
+            let district = file.first("Steward", "District")?.value ?? ""
+            if let entry = file.first("Steward", "District"), entry.value.isEmpty {
+                problem(entry, "must name the district, as its staff and partners know it")
+            }
+            let stateDirectory = overrides.stateDirectory.map { absolutePath($0, relativeTo: FileManager.default.currentDirectoryPath) }
+                ?? path("Steward", "StateDirectory", default: "/var/lib/steward")
+            let modules = file.all("Steward", "Modules").flatMap { entry in
+                entry.value.split(separator: " ").map(String.init).filter { !$0.isEmpty }.map { name -> String in
+                    if !isModuleName(name) { problem(entry, "'\(name)' is not a module name (letters, digits, - and _)") }
+                    return name
+                }
+            }
+            let configuration = DaemonConfiguration(
+                file: file.path,
+                district: district,
+                stateDirectory: stateDirectory,
+                partnerDirectory: path("Steward", "PartnerDirectory", default: "/etc/steward/partners.d", mustExist: true),
+                moduleDirectory: path("Steward", "ModuleDirectory", default: "/usr/lib/steward/modules", mustExist: !modules.isEmpty),
+                inboxDirectory: path("Steward", "InboxDirectory", default: stateDirectory + "/inbox"),
+                modules: modules,
+                socketPath: overrides.socketPath.map { absolutePath($0, relativeTo: FileManager.default.currentDirectoryPath) }
+                    ?? path("Control", "Socket", default: "/run/steward/control.sock"),
+                socketMode: socketMode(),
+                maxControlConnections: maxConnections(),
+                roleGroups: roleGroups()
+            )
+            return configuration
+        }
+
+        private mutating func problem(_ entry: UnitFile.Entry, _ message: String) {
+            problems.append(ConfigurationProblem(file.path, entry.line, entry.key, message))
+        }
+
+        private mutating func path(_ section: String, _ key: String, default fallback: String, mustExist: Bool = false) -> String {
+            guard let entry = file.first(section, key) else { return fallback }
+            guard !entry.value.isEmpty else {
+                problem(entry, "is empty; give a path, or remove the line to use \(fallback)")
+                return fallback
+            }
+            let resolved = absolutePath(entry.value, relativeTo: directory)
+            var isDirectory: ObjCBool = false
+            if mustExist && !(FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory) && isDirectory.boolValue) {
+                problem(entry, "\(resolved) is not a directory; create it or correct the path")
+            }
+            return resolved
+        }
+
+        private mutating func socketMode() -> mode_t {
+            guard let entry = file.first("Control", "SocketMode") else { return 0o666 }
+            guard let mode = mode_t(entry.value, radix: 8), mode <= 0o777 else {
+                problem(entry, "'\(entry.value)' is not an octal file mode such as 0660")
+                return 0o666
+            }
+            return mode
+        }
+
+        private mutating func maxConnections() -> Int {
+            guard let entry = file.first("Control", "MaxConnections") else { return 64 }
+            guard let count = Int(entry.value), (1...4096).contains(count) else {
+                problem(entry, "'\(entry.value)' is not a number from 1 to 4096")
+                return 64
+            }
+            return count
+        }
+
+        private mutating func roleGroups() -> [Role: [gid_t]] {
+            var groups: [Role: [gid_t]] = [:]
+            for role in Role.allCases {
+                for entry in file.all("Roles", role.rawValue) {
+                    for name in entry.value.split(separator: " ").map(String.init) where !name.isEmpty {
+                        if let gid = GroupDirectory.gid(of: name) {
+                            groups[role, default: []].append(gid)
+                        } else {
+                            problem(entry, "no group named '\(name)' exists on this system; create it (the sysusers file does) or name a numeric gid")
+                        }
+                    }
+                }
+            }
+            return groups
+        }
+    }
+}
+
+private func isModuleName(_ name: String) -> Bool {
+    !name.isEmpty && name.unicodeScalars.allSatisfy {
+        CharacterSet.alphanumerics.contains($0) && $0.isASCII || $0 == "-" || $0 == "_"
+    }
+}
+
+/// Unix groups, looked up by name or number.
+enum GroupDirectory {
+    /// The gid for a group name or a numeric gid; nil when no such group exists.
+    static func gid(of name: String) -> gid_t? {
+        if let number = gid_t(name) { return number }
+        var group = Glibc.group()
+        var result: UnsafeMutablePointer<Glibc.group>?
+        var buffer = [CChar](repeating: 0, count: 16384)
+        guard getgrnam_r(name, &group, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        return group.gr_gid
+    }
+}

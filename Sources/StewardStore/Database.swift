@@ -1,0 +1,186 @@
+import CSQLite
+import StewardCore
+
+/// One SQLite connection. SQLite is opened with `SQLITE_OPEN_NOMUTEX`, so the connection does no
+/// locking of its own: its owner confines it to one serial queue.
+///
+/// Error messages carry SQLite's text and the statement's shape, never bound values, so student
+/// data cannot reach a log line through a failed query.
+public final class Database: @unchecked Sendable {
+    // Sound because the owner (Store) touches `handle` only from the one serial queue it pairs it
+    // with; the class itself is handed between queues only before use and after close.
+    private var handle: OpaquePointer?
+    public let path: String
+
+    /// Opens (and creates, unless `readOnly`) the database at `path`.
+    public init(path: String, readOnly: Bool = false) throws(StewardError) {
+        self.path = path
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        var db: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        handle = db
+        guard rc == SQLITE_OK else {
+            let error = Self.error(rc, db, "cannot open \(path)")
+            sqlite3_close_v2(db)
+            handle = nil
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    /// Closes the connection; later calls fail. Safe to call twice.
+    public func close() {
+        if let handle { sqlite3_close_v2(handle) }
+        handle = nil
+    }
+
+    /// Runs one or more statements that bind nothing and return nothing.
+    public func execute(_ sql: String) throws(StewardError) {
+        let rc = sqlite3_exec(handle, sql, nil, nil, nil)
+        guard rc == SQLITE_OK else { throw Self.error(rc, handle, "while running \(Self.shape(sql))") }
+    }
+
+    /// Prepares one statement.
+    public func prepare(_ sql: String) throws(StewardError) -> Statement {
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, 0, &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw Self.error(rc, handle, "while preparing \(Self.shape(sql))") }
+        return Statement(statement, database: self, sql: sql)
+    }
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed when it returns, rolled back when
+    /// it throws. IMMEDIATE takes the write lock at once, so a busy database fails here, before any
+    /// work is done.
+    public func transaction<T>(_ body: () throws(StewardError) -> T) throws(StewardError) -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The integer value of a PRAGMA or a one-value query.
+    public func scalarInt(_ sql: String) throws(StewardError) -> Int64? {
+        let statement = try prepare(sql)
+        guard try statement.step() else { return nil }
+        return statement.isNull(0) ? nil : statement.int(0)
+    }
+
+    /// The text value of a PRAGMA or a one-value query.
+    public func scalarText(_ sql: String) throws(StewardError) -> String? {
+        let statement = try prepare(sql)
+        guard try statement.step() else { return nil }
+        return statement.text(0)
+    }
+
+    var rawHandle: OpaquePointer? { handle }
+
+    /// Maps a SQLite result code to the store error an operator can act on.
+    static func error(_ rc: Int32, _ db: OpaquePointer?, _ context: String) -> StewardError {
+        let detail = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+        switch rc & 0xff {
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return StewardError(.storeLocked,
+                "the database is locked by another process (\(detail)) \(context); stop the other process (another stewardd, or a sqlite3 shell holding a transaction) and start again")
+        case SQLITE_NOTADB, SQLITE_CORRUPT:
+            return StewardError(.storeCorrupt,
+                "the database is damaged or is not a Steward database (\(detail)) \(context); restore it from a backup — Steward never re-creates it on its own")
+        case SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_READONLY:
+            return StewardError(.storeFailed,
+                "cannot write the database (\(detail)) \(context); check that the state directory exists and belongs to the service user")
+        default:
+            return StewardError(.storeFailed, "SQLite error \(rc): \(detail) \(context)")
+        }
+    }
+
+    /// The first words of a statement, enough to recognise it in a log without any values.
+    static func shape(_ sql: String) -> String {
+        let words = sql.split(whereSeparator: { $0 == " " || $0 == "\n" }).prefix(4).joined(separator: " ")
+        return "'\(words)…'"
+    }
+}
+
+/// A prepared statement, confined to the queue of its ``Database``.
+public final class Statement {
+    private let handle: OpaquePointer
+    private let database: Database
+    private let sql: String
+
+    init(_ handle: OpaquePointer, database: Database, sql: String) {
+        self.handle = handle
+        self.database = database
+        self.sql = sql
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    /// Binds `values` to the parameters 1…n, after resetting the statement.
+    @discardableResult
+    public func bind(_ values: [SQLValue]) throws(StewardError) -> Statement {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(handle, index)
+            case .int(let v): rc = sqlite3_bind_int64(handle, index, v)
+            case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, steward_sqlite_transient())
+            case .blob(let v):
+                rc = v.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), steward_sqlite_transient()) }
+            }
+            guard rc == SQLITE_OK else { throw Database.error(rc, database.rawHandle, "while binding \(Database.shape(sql))") }
+        }
+        return self
+    }
+
+    /// Steps once: true when a row is ready, false when the statement is done.
+    public func step() throws(StewardError) -> Bool {
+        let rc = sqlite3_step(handle)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw Database.error(rc, database.rawHandle, "while running \(Database.shape(sql))")
+        }
+    }
+
+    /// Binds, runs to completion and resets: for statements that return no rows.
+    public func run(_ values: [SQLValue] = []) throws(StewardError) {
+        try bind(values)
+        while try step() {}
+        sqlite3_reset(handle)
+    }
+
+    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    public func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
+
+    public func text(_ column: Int32) -> String? {
+        guard let pointer = sqlite3_column_text(handle, column) else { return nil }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
+    }
+
+    public func blob(_ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let pointer = sqlite3_column_blob(handle, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+}
+
+/// A value bound to a statement parameter.
+public enum SQLValue: Sendable, Equatable {
+    case null
+    case int(Int64)
+    case text(String)
+    case blob([UInt8])
+
+    public static func optional(_ value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }
+    public static func optional(_ value: Int64?) -> SQLValue { value.map(SQLValue.int) ?? .null }
+}

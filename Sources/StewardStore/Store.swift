@@ -1,0 +1,170 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import StewardCore
+
+/// Steward's one SQLite database in the state directory: WAL, foreign keys and `secure_delete`
+/// on, `synchronous=FULL`, numbered migrations run at open.
+///
+/// All writes go through one writer connection on one serial queue; reads use a read-only
+/// connection on a queue of their own, so a long listing never holds up a write. Callers must not
+/// call in from those two queues.
+public final class Store: @unchecked Sendable {
+    // Sound because each connection is used only inside its own serial queue (`writerQueue`,
+    // `readerQueue`), and `lock` is immutable after init.
+    private let writer: Database
+    private let reader: Database
+    private let writerQueue = DispatchQueue(label: "steward.store.writer")
+    private let readerQueue = DispatchQueue(label: "steward.store.reader")
+    private let lock: StateDirectoryLock
+
+    /// The database file's path.
+    public let path: String
+    /// The schema version this build writes.
+    public static var schemaVersion: Int { Migrations.latest }
+
+    /// Opens the store in `stateDirectory`, creating both when missing. Throws a
+    /// ``StewardError`` with code `store-locked`, `store-corrupt`, `store-too-new`,
+    /// `state-directory-in-use` or `store-failed`; it never re-creates an existing database.
+    public init(stateDirectory: String, busyTimeoutMilliseconds: Int32 = 2000) throws(StewardError) {
+        try Self.makeDirectory(stateDirectory)
+        lock = try StateDirectoryLock(directory: stateDirectory)
+        path = stateDirectory + "/steward.db"
+        writer = try Database(path: path)
+        try Self.configureWriter(writer, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        try Self.migrate(writer)
+        reader = try Database(path: path, readOnly: true)
+        try reader.execute("PRAGMA busy_timeout=\(busyTimeoutMilliseconds); PRAGMA query_only=ON")
+    }
+
+    /// Waits for queued work and closes both connections (checkpointing the WAL).
+    public func close() {
+        readerQueue.sync { reader.close() }
+        writerQueue.sync {
+            try? writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            writer.close()
+        }
+    }
+
+    /// Runs `body` with the writer connection inside one `BEGIN IMMEDIATE` transaction.
+    public func write<T>(_ body: (Database) throws(StewardError) -> T) throws(StewardError) -> T {
+        let result: Result<T, StewardError> = writerQueue.sync {
+            do throws(StewardError) { return .success(try writer.transaction { () throws(StewardError) in try body(writer) }) }
+            catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Runs `body` with the read-only connection, in one read transaction (a consistent snapshot).
+    public func read<T>(_ body: (Database) throws(StewardError) -> T) throws(StewardError) -> T {
+        let result: Result<T, StewardError> = readerQueue.sync {
+            do throws(StewardError) {
+                try reader.execute("BEGIN")
+                defer { try? reader.execute("COMMIT") }
+                return .success(try body(reader))
+            } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// The schema version the database is at.
+    public func currentSchemaVersion() throws(StewardError) -> Int {
+        Int(try read { db throws(StewardError) in try db.scalarInt("PRAGMA user_version") ?? 0 })
+    }
+
+    // MARK: Settings
+
+    /// A daemon setting kept across restarts, such as whether sharing is paused.
+    public func setting(_ key: String) throws(StewardError) -> String? {
+        try read { db throws(StewardError) in
+            let statement = try db.prepare("SELECT value FROM settings WHERE key = ?")
+            try statement.bind([.text(key)])
+            return try statement.step() ? statement.text(0) : nil
+        }
+    }
+
+    @discardableResult
+    /// Sets (or with nil, removes) a setting, together with its audit entry in one transaction.
+    public func setSetting(_ key: String, to value: String?, audit event: AuditEvent) throws(StewardError) -> AuditEntry {
+        try write { db throws(StewardError) in
+            if let value {
+                try db.prepare("INSERT INTO settings(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                    .run([.text(key), .text(value)])
+            } else {
+                try db.prepare("DELETE FROM settings WHERE key = ?").run([.text(key)])
+            }
+            return try AuditLog.append(event, in: db)
+        }
+    }
+
+    // MARK: Opening
+
+    private static func makeDirectory(_ directory: String) throws(StewardError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw StewardError(.storeFailed, "the state directory \(directory) is a file, not a directory")
+            }
+            return
+        }
+        guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
+            throw StewardError(.storeFailed,
+                "cannot create the state directory \(directory): \(String(cString: strerror(errno))); create it or choose another with --state-dir")
+        }
+    }
+
+    private static func configureWriter(_ db: Database, busyTimeoutMilliseconds: Int32) throws(StewardError) {
+        try db.execute("PRAGMA busy_timeout=\(busyTimeoutMilliseconds)")
+        // The first statement to read the file: a damaged or foreign file fails here.
+        let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+        guard version <= Migrations.latest else {
+            throw StewardError(.storeTooNew,
+                "the database was written by a newer Steward (schema \(version); this stewardd knows up to \(Migrations.latest)); run the newer stewardd, or restore a backup made by this version")
+        }
+        let mode = try db.scalarText("PRAGMA journal_mode=WAL")
+        guard mode?.lowercased() == "wal" else {
+            throw StewardError(.storeFailed, "cannot switch the database to WAL mode (SQLite answered \(mode ?? "nothing"))")
+        }
+        try db.execute("PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; PRAGMA synchronous=FULL")
+        guard try db.scalarInt("PRAGMA foreign_keys") == 1, try db.scalarInt("PRAGMA secure_delete") == 1 else {
+            throw StewardError(.storeFailed, "this SQLite build refuses foreign_keys or secure_delete; Steward needs both")
+        }
+    }
+
+    private static func migrate(_ db: Database) throws(StewardError) {
+        // Checked again inside the write lock: another process may have migrated meanwhile.
+        try db.transaction { () throws(StewardError) in
+            let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+            guard version <= Migrations.latest else {
+                throw StewardError(.storeTooNew, "the database was written by a newer Steward (schema \(version))")
+            }
+            for number in (version + 1)..<(Migrations.latest + 1) {
+                try db.execute(Migrations.all[number - 1])
+                try db.execute("PRAGMA user_version=\(number)")
+            }
+        }
+    }
+}
+
+/// An exclusive `flock` on the state directory's lock file, held for the life of the process, so
+/// that two daemons never share one store.
+final class StateDirectoryLock: Sendable {
+    private let descriptor: Int32
+
+    init(directory: String) throws(StewardError) {
+        let path = directory + "/stewardd.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw StewardError(.storeFailed, "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            Glibc.close(fd)
+            throw StewardError(.stateDirectoryInUse,
+                "another stewardd is using the state directory \(directory); stop it first, or give this one its own --state-dir")
+        }
+        descriptor = fd
+    }
+
+    deinit { Glibc.close(descriptor) }
+}
