@@ -41,7 +41,10 @@ let package = Package(
 
         .executableTarget(name: "stewardd", dependencies: ["StewardDaemon"], linkerSettings: installedRunPath),
         .executableTarget(name: "stewardctl", dependencies: ["StewardControl"], linkerSettings: installedRunPath),
-        .executableTarget(name: "steward-bench", dependencies: ["StewardControl"]),
+        .executableTarget(name: "steward-bench", dependencies: ["StewardHarness", "StewardControl"]),
+        // Starts the real stewardd in a scratch folder and listens to it as systemd would; shared by
+        // the integration tests and the benchmark.
+        .target(name: "StewardHarness", dependencies: ["StewardControl"]),
         .executableTarget(name: "steward-dev", dependencies: ["StewardCore"]),
 
         .target(
@@ -54,9 +57,9 @@ let package = Package(
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardCrypto"]),
         .testTarget(
             name: "StewardDaemonTests",
-            dependencies: ["StewardDaemon", .product(name: "ConnectorKit", package: "ConnectorKit")]
+            dependencies: ["StewardDaemon", "StewardHarness", .product(name: "ConnectorKit", package: "ConnectorKit")]
         ),
-        .testTarget(name: "IntegrationTests", dependencies: ["StewardControl"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["StewardHarness", "StewardControl", "StewardCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -25,7 +25,6 @@ public final class Daemon: @unchecked Sendable {
     var refusedModules: [ModuleLoader.Refusal] = []
     var lastReload: ReloadResult?
     var listener: ControlListener?
-    private var signalSources: [DispatchSourceSignal] = []
     private var watchdogTimer: DispatchSourceTimer?
     private var isStopping = false
 
@@ -33,6 +32,7 @@ public final class Daemon: @unchecked Sendable {
     /// configuration or the store cannot be used.
     public static func run(configPath: String, overrides: DaemonConfiguration.Overrides) -> Never {
         signal(SIGPIPE, SIG_IGN)  // OpenSSL and sockets write(); a gone peer must be an error, not a kill.
+        blockHandledSignals()
         let environment = ProcessInfo.processInfo.environment
         let configuration: DaemonConfiguration
         switch DaemonConfiguration.load(path: configPath, overrides: overrides) {
@@ -42,14 +42,15 @@ public final class Daemon: @unchecked Sendable {
             Log.error("stewardd: not started: \(failure.problems.count) configuration problem(s)")
             exit(ExitCode.configuration.rawValue)
         }
+        let daemon: Daemon
         do {
-            let daemon = try Daemon(configuration: configuration, overrides: overrides, environment: environment)
-            daemon.serviceQueue.async { daemon.becomeReady() }
+            daemon = try Daemon(configuration: configuration, overrides: overrides, environment: environment)
         } catch {
             Log.error("stewardd: not started: \(error)")
             exit(ExitCode.configuration.rawValue)
         }
-        dispatchMain()
+        daemon.serviceQueue.async { daemon.becomeReady() }
+        daemon.waitForSignals()
     }
 
     private init(configuration: DaemonConfiguration, overrides: DaemonConfiguration.Overrides,
@@ -73,7 +74,6 @@ public final class Daemon: @unchecked Sendable {
 
     private func becomeReady() {
         listener?.start()
-        installSignalHandlers()
         startWatchdog()
         notifier.ready(status: statusLine())
         let head = try? store.verifyAudit()
@@ -89,18 +89,35 @@ public final class Daemon: @unchecked Sendable {
 
     // MARK: Signals and the watchdog
 
-    private func installSignalHandlers() {
-        let actions: [(Int32, @Sendable () -> Void)] = [
-            (SIGHUP, { @Sendable [self] in _ = reload(caller: nil) }),
-            (SIGTERM, { @Sendable [self] in stop() }),
-            (SIGINT, { @Sendable [self] in stop() }),
-        ]
-        for (number, action) in actions {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: serviceQueue)
-            source.setEventHandler(handler: action)
-            source.resume()
-            signalSources.append(source)
+    /// The signals the daemon acts on. They are blocked in every thread from the first line of
+    /// `run`, before any thread exists, and the main thread takes them with `sigwait`: none can be
+    /// lost in a window before a handler is armed, and none can hit a thread with its default
+    /// action. (libdispatch's own main-thread loop waits with every signal unblocked, so its
+    /// signal sources cannot promise either.)
+    static let handledSignals = [SIGHUP, SIGTERM, SIGINT]
+
+    private static func blockHandledSignals() {
+        var set = handledSignalSet()
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    private static func handledSignalSet() -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for number in handledSignals { sigaddset(&set, number) }
+        return set
+    }
+
+    /// The main thread's loop: each signal becomes work on the service queue, in order.
+    private func waitForSignals() -> Never {
+        var set = Self.handledSignalSet()
+        while true {
+            var number: Int32 = 0
+            guard sigwait(&set, &number) == 0 else { continue }
+            let received = number
+            serviceQueue.async { [self] in
+                if received == SIGHUP { _ = reload(caller: nil) } else { stop() }
+            }
         }
     }
 

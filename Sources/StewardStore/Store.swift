@@ -45,6 +45,7 @@ public final class Store: @unchecked Sendable {
             try? writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             writer.close()
         }
+        lock.release()
     }
 
     /// Runs `body` with the writer connection inside one `BEGIN IMMEDIATE` transaction.
@@ -84,8 +85,8 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    @discardableResult
     /// Sets (or with nil, removes) a setting, together with its audit entry in one transaction.
+    @discardableResult
     public func setSetting(_ key: String, to value: String?, audit event: AuditEvent) throws(StewardError) -> AuditEntry {
         try write { db throws(StewardError) in
             if let value {
@@ -147,10 +148,12 @@ public final class Store: @unchecked Sendable {
     }
 }
 
-/// An exclusive `flock` on the state directory's lock file, held for the life of the process, so
+/// An exclusive `flock` on the state directory's lock file, held while the store is open, so
 /// that two daemons never share one store.
-final class StateDirectoryLock: Sendable {
-    private let descriptor: Int32
+final class StateDirectoryLock: @unchecked Sendable {
+    // Sound because `descriptor` changes only in `release()`, which Store.close() calls once,
+    // after both connections are closed.
+    private var descriptor: Int32
 
     init(directory: String) throws(StewardError) {
         let path = directory + "/stewardd.lock"
@@ -166,5 +169,11 @@ final class StateDirectoryLock: Sendable {
         descriptor = fd
     }
 
-    deinit { Glibc.close(descriptor) }
+    /// Gives the lock up; the store must not be used afterwards.
+    func release() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
+
+    deinit { release() }
 }

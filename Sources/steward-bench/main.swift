@@ -1,1 +1,10 @@
-print("todo")
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// steward-bench: measures the real `stewardd` as an operator would meet it, one benchmark per
+/// subcommand.
+let benchmarks: [Benchmark] = [StartupBenchmark.benchmark]
+let signalSources = Leftovers.cleanUpOnSignals()
+exit(BenchCommandLine(benchmarks: benchmarks).run(Array(CommandLine.arguments.dropFirst())))

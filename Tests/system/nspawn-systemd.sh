@@ -12,7 +12,8 @@
 #   STEWARD_NSPAWN_MIRROR   Debian mirror (default: the host's apt source, else deb.debian.org)
 #   STEWARD_SWIFT_RUNTIME   Swift runtime dir bound read-only at the same path inside
 #                           (default /opt/swift/usr/lib/swift/linux)
-#   STEWARD_NSPAWN_TIMEOUT  seconds to wait for the container to boot (default 60)
+#   STEWARD_NSPAWN_TIMEOUT  seconds to wait for the container to boot, and for each step
+#                           inside it (default 60)
 #   STEWARD_NSPAWN_KEEP=1   keep the temporary root for inspection
 #   SYSTEMD_NSPAWN_UNIFIED_HIERARCHY  cgroup v2 inside the container, as on a real Debian 12
 #                           host (default 1; set 0 for the host's own layout)
@@ -40,9 +41,10 @@ host_mirror() {
 }
 MIRROR=${STEWARD_NSPAWN_MIRROR:-$(host_mirror)}
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,/^set /p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 2; }
 
 [[ $# -eq 1 ]] || usage
+trap 'exit 130' INT TERM   # so the EXIT traps below always clean up
 [[ $(id -u) -eq 0 ]] || die "must run as root"
 for tool in debootstrap systemd-nspawn nsenter flock; do
     command -v "$tool" >/dev/null || die "$tool not found (apt-get install debootstrap systemd-container util-linux)"
@@ -52,6 +54,17 @@ done
 # 1. The cached Debian root: built in a temporary directory beside the cache and renamed into
 #    place only when complete, so an interrupted debootstrap is never reused.
 # ---------------------------------------------------------------------------------------------
+# Removes a directory tree, unmounting first whatever is mounted below it (debootstrap mounts
+# /proc and /sys in its target; an interrupted one leaves them).
+remove_tree() {
+    local dir=$1 mnt
+    [[ -e $dir ]] || return 0
+    dir=$(realpath "$dir")
+    awk -v d="$dir" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts | sort -r \
+        | while read -r mnt; do umount -l "$mnt" 2>/dev/null || true; done
+    rm -rf --one-file-system "$dir"
+}
+
 cache_is_valid() { [[ -f $CACHE/.steward-nspawn-recipe && $(cat "$CACHE/.steward-nspawn-recipe") == "$RECIPE" ]]; }
 
 build_cache() {
@@ -61,15 +74,22 @@ build_cache() {
     exec 8>"$parent/.lock"
     flock 8
     if cache_is_valid; then exec 8>&-; return; fi
-    rm -rf --one-file-system "$parent"/.tmp-* 2>/dev/null || true   # leftovers of interrupted builds
+    for old in "$parent"/.tmp-*; do remove_tree "$old"; done   # leftovers of interrupted builds
     tmp=$(mktemp -d "$parent/.tmp-XXXXXX")
+    chmod 0755 "$tmp"   # becomes the container's /
+    # shellcheck disable=SC2064  # expand $tmp now
+    trap "[[ -z \${DEBOOTSTRAP_PID:-} ]] || kill -TERM -- -\$DEBOOTSTRAP_PID 2>/dev/null; sleep 1; remove_tree '$tmp'; rm -f '$tmp.log'" EXIT
     t0=$SECONDS
     log "building $SUITE root with debootstrap from $MIRROR (once; cached at $CACHE)"
-    if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$tmp" "$MIRROR" >"$tmp.log" 2>&1; then
+    # In its own process group, so an interrupted build can stop all of it.
+    setsid debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$tmp" "$MIRROR" >"$tmp.log" 2>&1 &
+    DEBOOTSTRAP_PID=$!
+    if ! wait "$DEBOOTSTRAP_PID"; then
+        DEBOOTSTRAP_PID=
         tail -n 30 "$tmp.log" >&2
-        rm -rf --one-file-system "$tmp" "$tmp.log"
         die "debootstrap failed"
     fi
+    DEBOOTSTRAP_PID=
     rm -f "$tmp.log"
     # Container identity and a quiet, quick boot.
     echo steward-test >"$tmp/etc/hostname"
@@ -88,9 +108,10 @@ build_cache() {
     if [[ -e $CACHE ]]; then
         old=$(mktemp -d "$parent/.tmp-old-XXXXXX")
         mv -T "$CACHE" "$old/root"
-        rm -rf --one-file-system "$old"
+        remove_tree "$old"
     fi
     mv -T "$tmp" "$CACHE"
+    trap - EXIT
     exec 8>&-
     log "cached root ready ($(du -sh "$CACHE" | cut -f1), $((SECONDS - t0))s)"
 }
@@ -129,13 +150,14 @@ LEADER=
 RESULT=FAIL
 
 cleanup() {
-    local rc=$? pid d i
+    local rc=$? pid d
     set +e
-    trap - EXIT INT TERM
+    trap - EXIT
+    trap "" INT TERM   # finish cleaning up even if interrupted again
     if [[ -n $NSPAWN_PID ]] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
         # SIGTERM makes nspawn ask the container's systemd to power off cleanly.
         kill -TERM "$NSPAWN_PID" 2>/dev/null
-        for i in $(seq 1 100); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 1 100); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$NSPAWN_PID" 2>/dev/null
         wait "$NSPAWN_PID" 2>/dev/null
     fi
@@ -147,7 +169,7 @@ cleanup() {
     done
     for d in "${CGROUP_DIRS[@]}"; do
         [[ -d $d ]] || continue
-        for i in $(seq 1 50); do
+        for _ in $(seq 1 50); do
             find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
             [[ -d $d ]] || break
             sleep 0.1
@@ -157,9 +179,7 @@ cleanup() {
     if [[ ${STEWARD_NSPAWN_KEEP:-0} == 1 ]]; then
         echo "$PROG: keeping $WORK (STEWARD_NSPAWN_KEEP=1); remove with: umount -R $ROOT; rm -rf $WORK" >&2
     else
-        mountpoint -q "$ROOT" && umount -R "$ROOT"
-        mountpoint -q "$ROOT" && umount -l "$ROOT"
-        rm -rf --one-file-system "$WORK"
+        remove_tree "$WORK"
     fi
     echo "$PROG: finished in $((SECONDS - T_START))s"
     if [[ $RESULT == PASS && $rc -eq 0 ]]; then
@@ -170,7 +190,6 @@ cleanup() {
     exit 1
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 mkdir -p "$ROOT" "$WORK/upper" "$WORK/ovlwork"
 if mount -t overlay overlay -o "lowerdir=$CACHE,upperdir=$WORK/upper,workdir=$WORK/ovlwork" "$ROOT" 2>/dev/null; then
@@ -180,9 +199,12 @@ else
     cp -a --reflink=auto "$CACHE/." "$ROOT/"
 fi
 cp -a "$STAGED/." "$ROOT/"
+chmod 0755 "$ROOT"   # cp -a gave it the mode of the cache or the staged tree's top
 # The daemon's socket comes up at boot, as it would on a real system.
-systemctl --root="$ROOT" enable stewardd.socket >/dev/null 2>&1 \
-    || ln -sf /usr/lib/systemd/system/stewardd.socket "$ROOT/etc/systemd/system/sockets.target.wants/stewardd.socket"
+if ! systemctl --root="$ROOT" enable stewardd.socket >/dev/null 2>&1; then
+    mkdir -p "$ROOT/etc/systemd/system/sockets.target.wants"
+    ln -sf /usr/lib/systemd/system/stewardd.socket "$ROOT/etc/systemd/system/sockets.target.wants/"
+fi
 mkdir -p "$ROOT$SWIFT_RUNTIME"
 
 # ---------------------------------------------------------------------------------------------
@@ -204,14 +226,14 @@ for d in "${CGROUP_DIRS[@]}"; do mkdir "$d"; done
 # cgroup2 container on a hybrid host too). A no-op where the host is cgroup v2 already.
 export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=${SYSTEMD_NSPAWN_UNIFIED_HIERARCHY:-1}
 BOOT_LOG=$WORK/console.log
-log "booting the container (console log: $BOOT_LOG)"
+log "booting the container (console log: $BOOT_LOG, kept with STEWARD_NSPAWN_KEEP=1)"
 (
     for d in "${CGROUP_DIRS[@]}"; do echo "$BASHPID" >"$d/cgroup.procs"; done
     exec systemd-nspawn --quiet --boot --register=no --keep-unit --private-network \
         --machine="$CGROUP_NAME" -D "$ROOT" \
         --bind-ro="$SWIFT_RUNTIME" \
         --console=read-only \
-        --setenv=SYSTEMD_LOG_COLOR=0
+        --setenv=SYSTEMD_COLORS=0
 ) </dev/null >"$BOOT_LOG" 2>&1 &
 NSPAWN_PID=$!
 
@@ -220,7 +242,9 @@ own_pidns=$(readlink /proc/self/ns/pid)
 deadline=$((SECONDS + BOOT_TIMEOUT))
 while [[ -z $LEADER ]]; do
     kill -0 "$NSPAWN_PID" 2>/dev/null || { cat "$BOOT_LOG" >&2; die "systemd-nspawn exited early"; }
-    for pid in $(cat "/proc/$NSPAWN_PID/task/$NSPAWN_PID/children" 2>/dev/null); do
+    kids=()
+    read -ra kids <"/proc/$NSPAWN_PID/task/$NSPAWN_PID/children" 2>/dev/null || true
+    for pid in "${kids[@]}"; do
         if [[ $(readlink "/proc/$pid/ns/pid" 2>/dev/null) != "$own_pidns" ]]; then LEADER=$pid; break; fi
     done
     [[ $SECONDS -lt $deadline ]] || { cat "$BOOT_LOG" >&2; die "no container init after ${BOOT_TIMEOUT}s"; }
@@ -228,10 +252,11 @@ while [[ -z $LEADER ]]; do
 done
 log "container init is host pid $LEADER"
 
-# Runs a command inside the container (all its namespaces, its root), with a clean environment.
+# Runs a command inside the container (all its namespaces, its root), with a clean environment
+# and a time limit, so a hung start or reload fails the test instead of stalling it.
 INSIDE=(nsenter --target "$LEADER" --mount --uts --ipc --net --pid --root --wd --
         /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 SYSTEMD_COLORS=0)
-inside() { "${INSIDE[@]}" "$@"; }
+inside() { "${INSIDE[@]}" timeout -k 5 "$BOOT_TIMEOUT" "$@"; }   # timeout runs inside, next to the command
 
 # Wait for the manager to answer on its private socket, then for start-up to finish.
 until state=$(inside systemctl is-system-running 2>/dev/null)
@@ -241,7 +266,7 @@ until state=$(inside systemctl is-system-running 2>/dev/null)
     sleep 0.1
 done
 left=$((deadline - SECONDS)); ((left > 0)) || left=1
-state=$(timeout "$left" "${INSIDE[@]}" systemctl is-system-running --wait 2>/dev/null) || true
+state=$("${INSIDE[@]}" timeout "$left" systemctl is-system-running --wait 2>/dev/null) || true
 log "systemd is up: $state ($((SECONDS - T_START))s)"
 
 # ---------------------------------------------------------------------------------------------
@@ -280,11 +305,11 @@ inside systemctl is-active --quiet stewardd.service || fail "stewardd is not act
 step "sandbox in effect"
 mode=$(inside stat -c %a /run/steward/control.sock) || fail "no control socket"
 [[ $mode == 666 ]] || fail "control socket mode $mode, expected 666"
-main_pid=$(inside systemctl show -p MainPID --value stewardd)
+main_pid=$(inside systemctl show -p MainPID --value stewardd) || fail "systemctl show MainPID"
 [[ $main_pid =~ ^[1-9][0-9]*$ ]] || fail "no main pid"
 pstatus=$(inside cat "/proc/$main_pid/status") || fail "cannot read status of pid $main_pid"
 expect_status() { grep -qE "^$1:[[:space:]]+$2\$" <<<"$pstatus" || fail "stewardd runs with $(grep "^$1:" <<<"$pstatus"), expected $2"; }
-steward_uid=$(inside id -u steward)
+steward_uid=$(inside id -u steward) || fail "no steward user"
 expect_status Uid "$steward_uid	$steward_uid	$steward_uid	$steward_uid"
 expect_status CapEff 0000000000000000
 expect_status CapBnd 0000000000000000
@@ -294,12 +319,30 @@ expect_status Seccomp 2
 step "stewardctl status"
 inside stewardctl status || fail "stewardctl status"
 
+step "callers are told apart by their credentials (SO_PEERCRED, SO_PEERGROUPS)"
+inside useradd --system --no-create-home --groups steward-ops steward-test-ops || fail "useradd"
+inside useradd --system --no-create-home steward-test-nobody || fail "useradd"
+as_user() { local u=$1; shift; inside setpriv --reuid="$u" --regid="$u" --init-groups "$@"; }
+as_user steward-test-ops stewardctl reload >/dev/null || fail "a member of steward-ops could not reload"
+rc=0; as_user steward-test-nobody stewardctl reload >/dev/null 2>&1 || rc=$?
+[[ $rc -ne 0 ]] || fail "a user without a Steward role could reload"
+log "  steward-ops member: reload ok; user without a role: refused (exit $rc)"
+
 step "systemctl reload stewardd"
 inside systemctl reload stewardd || fail "reload"
 inside systemctl is-active --quiet stewardd.service || fail "stewardd is not active after reload"
 
 step "stewardctl status (after reload)"
 inside stewardctl status || fail "stewardctl status after reload"
+
+step "a refused reload fails and keeps the daemon running"
+inside cp -p /etc/steward/steward.conf /etc/steward/steward.conf.good || fail "cannot save steward.conf"
+inside sh -c 'printf "\n[Steward]\nINVALID-key-for-the-test=1\n" >>/etc/steward/steward.conf' || fail "cannot edit steward.conf"
+if inside systemctl reload stewardd 2>/dev/null; then fail "reload of an invalid configuration succeeded"; fi
+inside systemctl is-active --quiet stewardd.service || fail "stewardd stopped after a refused reload"
+inside mv /etc/steward/steward.conf.good /etc/steward/steward.conf || fail "cannot restore steward.conf"
+inside systemctl reload stewardd || fail "reload after restoring the configuration"
+inside stewardctl status >/dev/null || fail "stewardctl status after the refused reload"
 
 step "systemctl stop stewardd"
 inside systemctl stop stewardd || fail "stop"
