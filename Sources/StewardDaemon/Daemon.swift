@@ -76,10 +76,10 @@ public final class Daemon: @unchecked Sendable {
         listener?.start()
         startWatchdog()
         notifier.ready(status: statusLine())
-        let head = try? store.verifyAudit()
+        let head = try? store.auditHead()
         Log.info("stewardd \(StewardVersion.current) ready: \(modules.count) module(s), control socket \(configuration.socketPath)"
             + (listener?.isActivated == true ? " (from systemd)" : "")
-            + (head.map { ", audit head \($0.headSeq) \($0.headHash.hex)" } ?? ""))
+            + (head.map { ", audit head \($0.seq) \($0.hash.hex)" } ?? ""))
     }
 
     func statusLine() -> String {
@@ -188,8 +188,8 @@ public final class Daemon: @unchecked Sendable {
         notifier.stopping()
         listener?.stop()
         auditQuietly(AuditEvent(pid: Int64(getpid()), method: "daemon.stop", outcome: "ok", detail: "SIGTERM"))
-        if let head = try? store.verifyAudit() {
-            Log.info("stopping: audit head \(head.headSeq) \(head.headHash.hex)")
+        if let head = try? store.auditHead() {
+            Log.info("stopping: audit head \(head.seq) \(head.hash.hex)")
         }
         store.close()
         Log.info("stewardd stopped")

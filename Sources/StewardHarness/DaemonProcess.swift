@@ -31,13 +31,17 @@ public final class DaemonProcess: Sendable {
 
     public var pid: pid_t { child.pid }
 
-    /// Waits for `READY=1`; throws with the daemon's log when it exits or times out first.
+    /// Waits for `READY=1`; throws with the daemon's log as soon as it exits, or on timeout.
     @discardableResult
     public func waitUntilReady(timeout: TimeInterval = 20) throws -> UInt64 {
-        guard let ready = notify.wait(for: "READY=1", timeout: timeout) else {
-            throw SandboxError("stewardd did not send READY=1 (exit status \(child.exitStatus.map(String.init) ?? "none: still running")); log:\n\(log)")
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let ready = notify.wait(for: "READY=1", timeout: 0.05) { return ready.at }
+            if let status = child.exitStatus {
+                throw SandboxError("stewardd exited with status \(status) before READY=1; log:\n\(log)")
+            }
         }
-        return ready.at
+        throw SandboxError("stewardd did not send READY=1 within \(Int(timeout)) s; log:\n\(log)")
     }
 
     /// Sends `signal` to the daemon.

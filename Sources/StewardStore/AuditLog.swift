@@ -117,6 +117,15 @@ public enum Timestamp {
 }
 
 extension Store {
+    /// The chain's head: the last entry's sequence number and hash (0 and the genesis hash when
+    /// empty). Cheap; logged at start and stop as an outside record against truncation.
+    public func auditHead() throws(StewardError) -> (seq: Int64, hash: [UInt8]) {
+        try read { db throws(StewardError) in
+            let statement = try db.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            return try statement.step() ? (statement.int(0), statement.blob(1)) : (0, AuditEntry.genesisHash)
+        }
+    }
+
     /// How many entries the audit chain holds (its last sequence number).
     public func auditEntryCount() throws(StewardError) -> Int64 {
         try read { db throws(StewardError) in try db.scalarInt("SELECT coalesce(max(seq), 0) FROM audit_log") ?? 0 }

@@ -18,7 +18,7 @@ struct StartupBenchmark {
     ) { options in
         let benchmark = StartupBenchmark(
             runs: try options.integer("--runs", default: 10, in: 1...10_000),
-            calls: try options.integer("--calls", default: 10_000, in: 1...100_000_000))
+            calls: try options.integer("--calls", default: 10_000, in: 1...10_000_000))
         try options.finish()
         print(try benchmark.measure().text)
     }
@@ -35,8 +35,7 @@ struct StartupBenchmark {
             let idle = try ProcessStatus(pid: daemon.pid)
             let client = try daemon.client()
             let info = try Self.call(client, .getInfo).decode(ServiceInfo.self)
-            return StartupReport(version: info.version, startup: startup, idle: idle,
-                                 roundTrips: try roundTrips(on: client), calls: calls)
+            return StartupReport(version: info.version, startup: startup, idle: idle, roundTrips: try roundTrips(on: client))
         }
     }
 
@@ -52,12 +51,13 @@ struct StartupBenchmark {
     private func roundTrips(on client: ControlClient) throws -> RoundTrips {
         _ = try Self.call(client, .status).decode(ServiceStatus.self)
         for _ in 1..<Self.warmUpCalls { try Self.call(client, .status) }
+        let request = Self.request(.status)
         var durations: [UInt64] = []
         durations.reserveCapacity(calls)
         let started = monotonicNanoseconds()
         for _ in 0..<calls {
             let before = monotonicNanoseconds()
-            let reply = try client.call(Self.request(.status))
+            let reply = try client.call(request)
             durations.append(monotonicNanoseconds() - before)
             try Self.check(reply, .status)
         }
@@ -97,14 +97,13 @@ struct StartupReport {
     var startup: Samples
     var idle: ProcessStatus
     var roundTrips: RoundTrips
-    var calls: Int
 
     var text: String {
         let startupLabel = "exec → READY=1 (empty store, \(startup.sorted.count) runs):"
         let idleLabel = "idle RSS after READY:"
-        let callsLabel = "Service.Status round trip (\(calls) calls):"
+        let trips = roundTrips.samples
+        let callsLabel = "Service.Status round trip (\(trips.sorted.count) calls):"
         let width = [startupLabel, idleLabel, callsLabel].map(\.count).max()!
-        let calls = roundTrips.samples
         return [
             "steward-bench startup (stewardd \(version), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Self.buildKind))",
             Figure.line(startupLabel, width, [
@@ -115,10 +114,10 @@ struct StartupReport {
             Figure.line(idleLabel, width,
                         "\(Figure.mebibytes(idle.residentBytes)) (peak \(Figure.mebibytes(idle.peakResidentBytes)), \(idle.threads) threads)"),
             Figure.line(callsLabel, width, [
-                "p50 \(Figure.microseconds(Double(calls.percentile(50))))",
-                "p99 \(Figure.microseconds(Double(calls.percentile(99))))",
-                "max \(Figure.microseconds(Double(calls.maximum)))",
-                "mean \(Figure.microseconds(calls.mean))",
+                "p50 \(Figure.microseconds(Double(trips.percentile(50))))",
+                "p99 \(Figure.microseconds(Double(trips.percentile(99))))",
+                "max \(Figure.microseconds(Double(trips.maximum)))",
+                "mean \(Figure.microseconds(trips.mean))",
                 "(\(Figure.grouped(roundTrips.callsPerSecond)) calls/s)",
             ].joined(separator: "  ")),
         ].joined(separator: "\n")
