@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "stewardctl", targets: ["stewardctl"]),
         .executable(name: "steward-bench", targets: ["steward-bench"]),
         .executable(name: "steward-dev", targets: ["steward-dev"]),
+        .executable(name: "steward-gen", targets: ["steward-gen"]),
         // Connector modules: each is a dynamic library that stewardd loads with dlopen.
         .library(name: "ProbeConnector", type: .dynamic, targets: ["ProbeConnector"]),
     ],
@@ -31,10 +32,12 @@ let package = Package(
         .target(name: "StewardStore", dependencies: ["StewardCore", "StewardCrypto", "CSQLite"]),
         .target(name: "StewardTLS", dependencies: ["COpenSSL"]),
         .target(name: "StewardControl", dependencies: ["StewardCore"]),
+        // Roster ingest: drops (folders and zip files), validation, applying a drop to the store.
+        .target(name: "StewardIngest", dependencies: ["StewardCore", "StewardStore", "StewardCrypto", "CZlib"]),
         .target(
             name: "StewardDaemon",
             dependencies: [
-                "StewardCore", "StewardCrypto", "StewardStore", "StewardTLS", "StewardControl",
+                "StewardCore", "StewardCrypto", "StewardStore", "StewardTLS", "StewardControl", "StewardIngest",
                 .product(name: "ConnectorKit", package: "ConnectorKit"),
             ]
         ),
@@ -46,6 +49,8 @@ let package = Package(
         // the integration tests and the benchmark.
         .target(name: "StewardHarness", dependencies: ["StewardControl"]),
         .executableTarget(name: "steward-dev", dependencies: ["StewardCore"]),
+        // Writes a deterministic synthetic district as OneRoster CSV, optionally with real-world defects.
+        .executableTarget(name: "steward-gen", dependencies: ["StewardCore"]),
 
         .target(
             name: "ProbeConnector",
@@ -55,6 +60,7 @@ let package = Package(
 
         .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardCrypto"]),
+        .testTarget(name: "StewardIngestTests", dependencies: ["StewardIngest", "StewardCore", "StewardStore", "StewardHarness"]),
         .testTarget(
             name: "StewardDaemonTests",
             dependencies: ["StewardDaemon", "StewardHarness", .product(name: "ConnectorKit", package: "ConnectorKit")]
