@@ -18,7 +18,8 @@ public struct ControlRequest: Sendable, Codable, Equatable {
 
     /// Builds a request whose parameters are `value` encoded as JSON.
     public init<P: Encodable>(method: String, parameters value: P, more: Bool? = nil) throws {
-        try self.init(method: method, parameters: ControlCoding.value(of: value), more: more)
+        let encoded: JSONValue? = try ControlCoding.value(of: value)
+        self.init(method: method, parameters: encoded, more: more)
     }
 }
 

@@ -1,3 +1,5 @@
+import StewardCore
+
 /// The methods of the control socket and the shape of their parameters and replies. Shared by
 /// `stewardd` and `stewardctl`, so both sides agree by construction.
 public enum ControlMethod: String, Sendable, CaseIterable, Codable {
@@ -8,6 +10,45 @@ public enum ControlMethod: String, Sendable, CaseIterable, Codable {
     case auditVerify = "steward.Audit.Verify"
     case sharingPause = "steward.Sharing.Pause"
     case sharingResume = "steward.Sharing.Resume"
+    case rosterImport = "steward.Roster.Import"
+    case rosterImports = "steward.Roster.Imports"
+    case rosterShowImport = "steward.Roster.ShowImport"
+    case rosterRelease = "steward.Roster.Release"
+    case rosterDiscard = "steward.Roster.Discard"
+    case rosterSummary = "steward.Roster.Summary"
+}
+
+/// `steward.Roster.Import`: the drop to import (an absolute path the daemon can read). With
+/// `"more":true` the reply streams progress (`ImportProgress`, continues) before the report.
+public struct RosterImportParameters: Sendable, Codable, Equatable {
+    public var path: String
+    public var dryRun: Bool?
+    public init(path: String, dryRun: Bool? = nil) {
+        self.path = path
+        self.dryRun = dryRun
+    }
+}
+
+/// A streamed reply of `steward.Roster.Import`: progress while it runs, the report at the end.
+public struct RosterImportReply: Sendable, Codable, Equatable {
+    public var progress: ImportProgress?
+    public var report: ImportReport?
+    public init(progress: ImportProgress? = nil, report: ImportReport? = nil) {
+        self.progress = progress
+        self.report = report
+    }
+}
+
+/// Names one import by its id: `steward.Roster.ShowImport`, `Release`, `Discard`.
+public struct ImportIdParameters: Sendable, Codable, Equatable {
+    public var id: Int64
+    public init(id: Int64) { self.id = id }
+}
+
+/// `steward.Roster.Imports`: the history, newest first.
+public struct ImportHistory: Sendable, Codable, Equatable {
+    public var imports: [ImportReport]
+    public init(imports: [ImportReport]) { self.imports = imports }
 }
 
 /// Who the daemon thinks is calling, as it read it from the socket.

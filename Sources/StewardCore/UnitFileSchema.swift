@@ -88,12 +88,19 @@ extension UnitFile {
     }
 
     private func suggestion(_ word: String, among candidates: [String], bracketed: Bool) -> String {
-        guard let best = candidates.min(by: { editDistance($0, word) < editDistance($1, word) }),
-              editDistance(best, word) <= max(2, word.count / 3) else {
+        guard let best = closestMatch(word, among: candidates) else {
             return "; known: " + candidates.map { bracketed ? "[\($0)]" : $0 }.joined(separator: ", ")
         }
         return "; did you mean " + (bracketed ? "[\(best)]" : best) + "?"
     }
+}
+
+/// The candidate `word` was most likely meant to be, when one is close enough to suggest: a
+/// few letters off (case-insensitive Levenshtein distance of at most 2, or a third of its length).
+public func closestMatch(_ word: String, among candidates: [String]) -> String? {
+    guard let best = candidates.min(by: { editDistance($0, word) < editDistance($1, word) }),
+          editDistance(best, word) <= max(2, word.count / 3) else { return nil }
+    return best
 }
 
 /// Case-insensitive Levenshtein distance, for "did you mean" suggestions.

@@ -11,6 +11,21 @@ enum ControlOutcome: Sendable {
     case replies([ControlReply])
     /// Called on the service queue; returns the next reply and whether it was the last.
     case stream(@Sendable () -> (reply: ControlReply, isLast: Bool))
+    /// Long work that runs elsewhere (an import) and pushes its replies when it has them.
+    /// Called on the connection's queue; it must only start the work and return.
+    case pushed(@Sendable (ReplySink) -> Void)
+}
+
+/// Where long work sends its replies. Progress may be dropped when the client reads slowly; the
+/// last reply never is. Replies to a client that has gone are discarded.
+final class ReplySink: Sendable {
+    private let connection: ControlConnection
+
+    init(_ connection: ControlConnection) { self.connection = connection }
+
+    func send(_ reply: ControlReply, isLast: Bool, droppable: Bool = false) {
+        connection.deliver(reply, isLast: isLast, droppable: droppable)
+    }
 }
 
 /// Handles the requests of every connection. Implemented by ``ControlService``.
@@ -144,6 +159,8 @@ final class ControlConnection: @unchecked Sendable {
                     isBusy = false
                 case .stream(let next):
                     stream = next
+                case .pushed(let start):
+                    start(ReplySink(self))
                 }
                 flush()
                 continueStream()
@@ -165,6 +182,18 @@ final class ControlConnection: @unchecked Sendable {
                 continueStream()
                 processLines()
             }
+        }
+    }
+
+    /// A reply pushed by long work; see ``ReplySink``.
+    fileprivate func deliver(_ reply: ControlReply, isLast: Bool, droppable: Bool) {
+        queue.async { [self] in
+            guard !isClosed else { return }
+            if droppable && !isLast && output.count - outputOffset >= Self.streamHighWater { return }
+            enqueue(reply)
+            if isLast { isBusy = false }
+            flush()
+            processLines()
         }
     }
 

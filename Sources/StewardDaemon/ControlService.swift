@@ -20,6 +20,9 @@ extension Daemon: ControlHandling {
         case .reload: return [.admin, .operator]
         case .auditList, .auditVerify: return [.admin, .steward, .auditor]
         case .sharingPause, .sharingResume: return [.admin, .steward]
+        case .rosterImport: return [.admin, .operator]
+        case .rosterImports, .rosterShowImport, .rosterSummary: return [.admin, .steward, .operator, .auditor]
+        case .rosterRelease, .rosterDiscard: return [.admin, .steward]
         }
     }
 
@@ -105,6 +108,8 @@ extension Daemon: ControlHandling {
         case .sharingPause, .sharingResume:
             try Parameters.none(request, method)
             return .replies([try .ok(setSharingPaused(method == .sharingPause, caller: caller))])
+        case .rosterImport, .rosterImports, .rosterShowImport, .rosterRelease, .rosterDiscard, .rosterSummary:
+            return try performRoster(method, request: request, caller: caller)
         }
     }
 

@@ -7,6 +7,7 @@ import Foundation
 import StewardControl
 import StewardCore
 import StewardCrypto
+import StewardIngest
 import StewardStore
 
 /// The running daemon: configuration, store, modules, control socket, signals and systemd
@@ -16,6 +17,8 @@ public final class Daemon: @unchecked Sendable {
     // Sound because every `var` below is read and written only on `serviceQueue`; the `let`s are
     // immutable or Sendable themselves.
     let serviceQueue = DispatchQueue(label: "steward.service")
+    /// Imports run here, one at a time, so a long one never holds up control calls.
+    let importQueue = DispatchQueue(label: "steward.import")
     let store: Store
     let notifier: ServiceNotifier
     let overrides: DaemonConfiguration.Overrides
@@ -25,6 +28,7 @@ public final class Daemon: @unchecked Sendable {
     var refusedModules: [ModuleLoader.Refusal] = []
     var lastReload: ReloadResult?
     var listener: ControlListener?
+    private var inbox: InboxWatcher?
     private var watchdogTimer: DispatchSourceTimer?
     private var isStopping = false
 
@@ -66,6 +70,13 @@ public final class Daemon: @unchecked Sendable {
             Log.error("module refused: \(refusal)")
             auditQuietly(AuditEvent(method: "module.refuse", target: refusal.file, outcome: "refused", detail: refusal.reason))
         }
+        inbox = InboxWatcher(directory: configuration.inboxDirectory, queue: importQueue) { [unowned self] path, source in
+            let options = importOptions(source: source, event: AuditEvent(method: "inbox.import", outcome: ""))
+            let report = RosterImporter(store: store).run(path: path, options: options)
+            logImport(report)
+            return report
+        }
+        try inbox?.start()
         listener = try ControlListener(
             path: configuration.socketPath, mode: configuration.socketMode,
             maxConnections: configuration.maxControlConnections, loops: EventLoops(), handler: self,
@@ -73,6 +84,8 @@ public final class Daemon: @unchecked Sendable {
     }
 
     private func becomeReady() {
+        // Once running, a write waits out an import's final transaction instead of failing.
+        store.setBusyTimeout(milliseconds: 60_000)
         listener?.start()
         startWatchdog()
         notifier.ready(status: statusLine())
@@ -233,6 +246,9 @@ enum ConfigurationChanges {
         if old.partnerDirectory != new.partnerDirectory { changes.append("PartnerDirectory is now \(new.partnerDirectory)") }
         if old.inboxDirectory != new.inboxDirectory { changes.append("InboxDirectory is now \(new.inboxDirectory)") }
         if old.moduleDirectory != new.moduleDirectory { changes.append("ModuleDirectory is now \(new.moduleDirectory)") }
+        if old.massChangeLimit != new.massChangeLimit {
+            changes.append("MassChangeLimit is now \(Int((new.massChangeLimit * 100).rounded()))%")
+        }
         for role in Role.allCases where old.roleGroups[role] != new.roleGroups[role] {
             changes.append("role \(role.rawValue): groups changed")
         }

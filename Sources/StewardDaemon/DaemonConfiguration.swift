@@ -19,6 +19,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var maxControlConnections: Int
     /// The gids whose members hold each role.
     public var roleGroups: [Role: [gid_t]]
+    /// The mass-change guard: the largest share of current students or sections one bulk drop may
+    /// remove before it is held for a steward (0.10 = 10%).
+    public var massChangeLimit: Double
 
     /// What the command line overrides, so tests and the demo run anywhere without root.
     public struct Overrides: Sendable, Equatable {
@@ -38,6 +41,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         ]),
         .init("Control", keys: [.init("Socket"), .init("SocketMode"), .init("MaxConnections")]),
         .init("Roles", keys: Role.allCases.map { .init($0.rawValue, repeatable: true) }),
+        .init("Import", keys: [.init("MassChangeLimit")]),
     ])
 
     /// Reads and checks `path`. Every problem is returned, each naming `file:line: key`.
@@ -108,7 +112,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
                     ?? path("Control", "Socket", default: "/run/steward/control.sock"),
                 socketMode: socketMode(),
                 maxControlConnections: maxConnections(),
-                roleGroups: roleGroups()
+                roleGroups: roleGroups(),
+                massChangeLimit: massChangeLimit()
             )
             return configuration
         }
@@ -147,6 +152,16 @@ public struct DaemonConfiguration: Sendable, Equatable {
                 return 64
             }
             return count
+        }
+
+        private mutating func massChangeLimit() -> Double {
+            guard let entry = file.first("Import", "MassChangeLimit") else { return 0.10 }
+            let text = entry.value.hasSuffix("%") ? String(entry.value.dropLast()) : entry.value
+            guard let percent = Double(text), (0...100).contains(percent), entry.value.hasSuffix("%") else {
+                problem(entry, "'\(entry.value)' is not a share such as 10%")
+                return 0.10
+            }
+            return percent / 100
         }
 
         private mutating func roleGroups() -> [Role: [gid_t]] {

@@ -9,6 +9,7 @@ import StewardCore
 /// the journal holds an outside record to compare against.
 public enum AuditLog {
     /// Appends `event` as the next link, inside the caller's transaction.
+    @discardableResult
     public static func append(_ event: AuditEvent, in db: Database, now: Date = Date()) throws(StewardError) -> AuditEntry {
         let head = try db.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         let (previousSeq, previousHash) = try head.step() ? (head.int(0), head.blob(1)) : (0, AuditEntry.genesisHash)

@@ -79,6 +79,12 @@ public final class Database: @unchecked Sendable {
         return statement.text(0)
     }
 
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// The rowid of the last inserted row.
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
     var rawHandle: OpaquePointer? { handle }
 
     /// Maps a SQLite result code to the store error an operator can act on.

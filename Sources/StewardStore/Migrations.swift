@@ -2,7 +2,9 @@
 /// and leaves `PRAGMA user_version` at its number. A migration is never edited after release:
 /// changes come as a new one at the end.
 enum Migrations {
-    static let all: [String] = [
+    static let all: [String] = [migration1, migration2]
+
+    static let migration1 =
         // 1: the tamper-evident audit chain and the daemon's own settings.
         """
         CREATE TABLE audit_log (
@@ -27,8 +29,47 @@ enum Migrations {
             key    TEXT PRIMARY KEY,
             value  TEXT NOT NULL
         ) WITHOUT ROWID;
-        """,
-    ]
+        """
+
+    // 2: the roster, and the record of every import with its findings and change set.
+    static let migration2 = RosterTables.createStatements() + """
+
+        CREATE INDEX roster_users_role ON roster_users("role");
+        CREATE INDEX roster_enrollments_user ON roster_enrollments("userSourcedId");
+        CREATE INDEX roster_enrollments_class ON roster_enrollments("classSourcedId");
+        CREATE TABLE imports (
+            id              INTEGER PRIMARY KEY,
+            started_at      TEXT    NOT NULL,
+            finished_at     TEXT    NOT NULL,
+            source          TEXT    NOT NULL,
+            oneroster       TEXT    NOT NULL DEFAULT '',
+            verdict         TEXT    NOT NULL,
+            roster_version  INTEGER NOT NULL,
+            errors          INTEGER NOT NULL,
+            warnings        INTEGER NOT NULL,
+            report          TEXT    NOT NULL,
+            held_copy       TEXT
+        );
+        CREATE TABLE import_findings (
+            import_id  INTEGER NOT NULL REFERENCES imports(id),
+            seq        INTEGER NOT NULL,
+            severity   TEXT    NOT NULL,
+            code       TEXT    NOT NULL,
+            file       TEXT    NOT NULL,
+            line       INTEGER NOT NULL,
+            col        INTEGER NOT NULL,
+            message    TEXT    NOT NULL,
+            PRIMARY KEY (import_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE import_changes (
+            import_id  INTEGER NOT NULL REFERENCES imports(id),
+            entity     TEXT    NOT NULL,
+            sourced_id TEXT    NOT NULL,
+            kind       TEXT    NOT NULL CHECK (kind IN ('added', 'changed', 'removed')),
+            fields     TEXT    NOT NULL DEFAULT '',
+            PRIMARY KEY (import_id, entity, sourced_id)
+        ) WITHOUT ROWID;
+        """
 
     /// The schema version this build of Steward writes.
     static var latest: Int { all.count }

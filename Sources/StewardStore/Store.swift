@@ -12,11 +12,13 @@ import StewardCore
 /// call in from those two queues.
 public final class Store: @unchecked Sendable {
     // Sound because each connection is used only inside its own serial queue (`writerQueue`,
-    // `readerQueue`), and `lock` is immutable after init.
+    // `readerQueue`, `importQueue` for `importConnection`), and `lock` is immutable after init.
     private let writer: Database
     private let reader: Database
     private let writerQueue = DispatchQueue(label: "steward.store.writer")
     private let readerQueue = DispatchQueue(label: "steward.store.reader")
+    private let importQueue = DispatchQueue(label: "steward.store.import")
+    private var importConnection: Database?
     private let lock: StateDirectoryLock
 
     /// The database file's path.
@@ -38,8 +40,12 @@ public final class Store: @unchecked Sendable {
         try reader.execute("PRAGMA busy_timeout=\(busyTimeoutMilliseconds); PRAGMA query_only=ON")
     }
 
-    /// Waits for queued work and closes both connections (checkpointing the WAL).
+    /// Waits for queued work and closes every connection (checkpointing the WAL).
     public func close() {
+        importQueue.sync {
+            importConnection?.close()
+            importConnection = nil
+        }
         readerQueue.sync { reader.close() }
         writerQueue.sync {
             try? writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -64,6 +70,41 @@ public final class Store: @unchecked Sendable {
                 try reader.execute("BEGIN")
                 defer { try? reader.execute("COMMIT") }
                 return .success(try body(reader))
+            } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// How long a connection waits for another's write lock before it reports the store locked.
+    /// Short at start (a locked store is an error then); the daemon lengthens it once running, so
+    /// a control call waits out an import's final transaction instead of failing.
+    public func setBusyTimeout(milliseconds: Int32) {
+        writerQueue.sync { try? writer.execute("PRAGMA busy_timeout=\(milliseconds)") }
+        readerQueue.sync { try? reader.execute("PRAGMA busy_timeout=\(milliseconds)") }
+        importQueue.sync {
+            try? importConnection?.execute("PRAGMA busy_timeout=\(milliseconds)")
+            busyTimeout = milliseconds
+        }
+    }
+
+    /// The busy timeout for an import connection opened later; touched only on `importQueue`.
+    private var busyTimeout: Int32 = 2000
+
+    /// Runs `body` on the import connection: a read-write connection of its own, one import at a
+    /// time. An import stages and checks a drop in TEMP tables on it, which takes no lock on the
+    /// store, and takes the write lock only for the final transaction that applies the drop.
+    public func withImportConnection<T>(_ body: (Database) throws(StewardError) -> T) throws(StewardError) -> T {
+        let result: Result<T, StewardError> = importQueue.sync {
+            do throws(StewardError) {
+                if importConnection == nil {
+                    let connection = try Database(path: path)
+                    try connection.execute("""
+                        PRAGMA busy_timeout=\(busyTimeout); PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;
+                        PRAGMA synchronous=FULL; PRAGMA temp_store=FILE; PRAGMA cache_size=-65536
+                        """)
+                    importConnection = connection
+                }
+                return .success(try body(importConnection!))
             } catch { return .failure(error) }
         }
         return try result.get()

@@ -128,11 +128,17 @@ func demo(directory: String?) throws -> Never {
 
         """
     try text.write(toFile: folder + "/steward.conf", atomically: true, encoding: .utf8)
+    try placeSampleDistrict(in: folder)
     print("""
         Demo district in \(folder)
+        A synthetic district of 2,000 students waits in the inbox; the daemon imports it within seconds.
         In another terminal:
           export STEWARD_SOCKET=\(folder)/control.sock
           \(buildDirectory)/stewardctl status
+          \(buildDirectory)/stewardctl roster summary
+          \(buildDirectory)/stewardctl imports
+          \(buildDirectory)/steward-gen --students 2000 --defects ambiguous-date,vendor-column --out \(folder)/messy
+          \(buildDirectory)/stewardctl import \(folder)/messy --dry-run
           \(buildDirectory)/stewardctl audit
         Ctrl-C stops the daemon; its state stays in \(folder)/state.
 
@@ -142,6 +148,26 @@ func demo(directory: String?) throws -> Never {
     let argv = arguments.map { strdup($0) } + [nil]
     execv(arguments[0], argv)
     throw Failure(description: "cannot start \(arguments[0]): \(String(cString: strerror(errno)))")
+}
+
+/// Writes a synthetic district with steward-gen and renames it into the inbox, as an SIS export
+/// job would.
+func placeSampleDistrict(in folder: String) throws {
+    let inbox = folder + "/state/inbox"
+    try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+    chmod(folder + "/state", 0o700)
+    let staging = folder + "/sample-district"
+    try? FileManager.default.removeItem(atPath: staging)
+    let generator = Process()
+    generator.executableURL = URL(fileURLWithPath: buildDirectory + "/steward-gen")
+    generator.arguments = ["--students", "2000", "--seed", "7", "--out", staging]
+    generator.standardOutput = FileHandle.nullDevice
+    try generator.run()
+    generator.waitUntilExit()
+    guard generator.terminationStatus == 0 else { throw Failure(description: "steward-gen failed; build first (swift build)") }
+    guard rename(staging, inbox + "/sample-district") == 0 else {
+        throw Failure(description: "cannot move the sample district into \(inbox): \(String(cString: strerror(errno)))")
+    }
 }
 
 func option(_ name: String, in arguments: [String]) -> String? {

@@ -28,6 +28,14 @@ struct Invocation {
           audit verify              recompute the audit chain; exit 1 if it is broken
           sharing pause             stop all sharing with every partner at once (steward)
           sharing resume            let sharing go on (steward)
+          import PATH [--dry-run]   import a OneRoster drop (folder or .zip) (operator); prints
+                                    the verdict, counts, changes and findings; exit 0 applied or
+                                    unchanged, 65 rejected, 75 held by the mass-change guard
+          imports [--limit N]       the import history
+          imports show ID           one import's report and findings
+          imports release ID        apply an import the mass-change guard held (steward)
+          imports discard ID        drop an import the mass-change guard held (steward)
+          roster summary            counts of schools, terms, courses, sections, people, enrollments
 
         The socket is --socket, else $STEWARD_SOCKET, else /run/steward/control.sock.
         Exit codes: 0 ok, 1 check failed, 65 bad input, 69 daemon unreachable,
@@ -43,6 +51,7 @@ struct Invocation {
         while let argument = iterator.next() {
             switch argument {
             case "--json": json = true
+            case "--dry-run": options["--dry-run"] = "yes"
             case "--socket", "--since", "--limit":
                 guard let value = iterator.next() else {
                     throw CommandFailure(exitCode: .dataError, message: "\(argument) needs a value")
@@ -74,6 +83,26 @@ struct Invocation {
         case ["audit", "verify"]: return try auditVerify()
         case ["sharing", "pause"]: return try sharing(.sharingPause)
         case ["sharing", "resume"]: return try sharing(.sharingResume)
+        case ["roster", "summary"]: return try rosterSummary()
+        case ["imports"]: return try importHistory()
+        default:
+            return try rosterCommand()
+        }
+    }
+
+    private func rosterCommand() throws -> ExitCode {
+        switch words {
+        case let words where words.count == 2 && words[0] == "import":
+            return try importDrop(words[1])
+        case let words where words.count == 3 && words[0] == "imports" && ["show", "release", "discard"].contains(words[1]):
+            guard let id = Int64(words[2]) else {
+                throw CommandFailure(exitCode: .dataError, message: "an import id is a number; stewardctl imports lists them")
+            }
+            switch words[1] {
+            case "show": return try showImport(id)
+            case "release": return try releaseImport(id)
+            default: return try discardImport(id)
+            }
         default:
             throw CommandFailure(exitCode: .dataError, message: "unknown command '\(words.joined(separator: " "))'; see stewardctl --help")
         }
@@ -81,13 +110,13 @@ struct Invocation {
 
     // MARK: Talking to the daemon
 
-    private func connect() throws(CommandFailure) -> ControlClient {
+    func connect() throws(CommandFailure) -> ControlClient {
         do { return try ControlClient(socketPath: socketPath) }
         catch { throw CommandFailure(exitCode: .unavailable, message: error.description) }
     }
 
     /// Calls `method` and returns its reply's parameters, or fails with the reply's error.
-    private func call<P: Decodable>(_ method: ControlMethod, _ type: P.Type,
+    func call<P: Decodable>(_ method: ControlMethod, _ type: P.Type,
                                     parameters: JSONValue? = nil) throws -> P {
         let reply: ControlReply
         do { reply = try connect().call(ControlRequest(method: method.rawValue, parameters: parameters)) }

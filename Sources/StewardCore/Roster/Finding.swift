@@ -38,6 +38,7 @@ public struct Finding: Sendable, Equatable, Codable, CustomStringConvertible {
         // Values
         public static let missingValue = Code(rawValue: "missing-value")
         public static let invalidEnumeration = Code(rawValue: "invalid-enumeration")
+        public static let lenientEnumeration = Code(rawValue: "lenient-enumeration")
         public static let invalidDate = Code(rawValue: "invalid-date")
         public static let ambiguousDate = Code(rawValue: "ambiguous-date")
         public static let lenientDate = Code(rawValue: "lenient-date")

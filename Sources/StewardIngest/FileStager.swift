@@ -1,0 +1,136 @@
+import Foundation
+import StewardCore
+import StewardStore
+
+/// Reads one rostering file record by record: the header first, then each row checked value by
+/// value and written to the file's staging table.
+struct FileStager {
+    let entity: RosterEntity
+    let file: String
+    let mode: Manifest.Mode
+    let columns: [ColumnSpec]
+    let writer: Staging.Writer
+    let progress: @Sendable (ImportProgress) -> Void
+    private(set) var header: HeaderMap?
+    private(set) var rows = 0
+    private var statusInBulk = 0
+    private var passwords = 0
+    private let statusIndex: Int?
+    private let modifiedIndex: Int?
+    private let started = Date()
+    private var lastProgress = Date()
+
+    init(entity: RosterEntity, file: String, mode: Manifest.Mode, columns: [ColumnSpec], writer: Staging.Writer,
+         progress: @escaping @Sendable (ImportProgress) -> Void) {
+        self.entity = entity
+        self.file = file
+        self.mode = mode
+        self.columns = columns
+        self.writer = writer
+        self.progress = progress
+        statusIndex = columns.firstIndex { $0.name == "status" }
+        modifiedIndex = columns.firstIndex { $0.name == "dateLastModified" }
+    }
+
+    mutating func take(_ record: CSVRecord, findings: inout FindingLog) throws(StewardError) {
+        guard let header else {
+            header = HeaderMap(header: record, columns: columns, file: file, findings: &findings)
+            return
+        }
+        guard record.fields.count == header.width else {
+            findings.error(.wrongFieldCount, file, line: record.line,
+                           "has \(record.fields.count) field(s); the header has \(header.width)")
+            return
+        }
+        rows += 1
+        var values = [String](repeating: "", count: columns.count)
+        for (index, position) in header.positions.enumerated() {
+            if let position { values[index] = record.fields[position] }
+        }
+        let status = statusIndex.map { values[$0] } ?? ""
+        let isDeletion = try checkStatus(status, values: values, line: record.line, findings: &findings)
+        var listReferences: [(column: Int, target: RosterEntity, id: String)] = []
+        for (index, spec) in columns.enumerated() where index != statusIndex && index != modifiedIndex {
+            let value = values[index]
+            if case .secret = spec.kind {
+                if !value.isEmpty { passwords += 1 }
+                values[index] = ""
+                continue
+            }
+            if value.isEmpty {
+                if spec.isRequired && !(isDeletion && index > 0) {
+                    findings.error(.missingValue, file, line: record.line, column: (header.positions[index] ?? -1) + 1,
+                                   "\(spec.name) is required and empty")
+                }
+                continue
+            }
+            if isDeletion && index > 0 { continue }
+            let column = (header.positions[index] ?? -1) + 1
+            switch ValueRules.read(value, as: spec.kind) {
+            case .accepted(let canonical):
+                values[index] = canonical
+            case .lenient(let canonical, let code, let message):
+                values[index] = canonical
+                findings.warning(code, file, line: record.line, column: column, "\(spec.name): \(message)")
+            case .refused(let code, let message):
+                findings.error(code, file, line: record.line, column: column, "\(spec.name): \(message)")
+            }
+            if case .referenceList(let target) = spec.kind {
+                for id in ValueRules.items(values[index]) { listReferences.append((column, target, id)) }
+            }
+        }
+        if let earlier = try writer.insert(values, line: record.line, status: isDeletion ? "tobedeleted" : "active") {
+            findings.error(.duplicateId, file, line: record.line, column: 1,
+                           "sourcedId \(values[0]) is also on line \(earlier); each record appears once")
+        }
+        for reference in listReferences {
+            try writer.insertListReference(line: record.line, column: reference.column, target: reference.target, id: reference.id)
+        }
+        reportProgress()
+    }
+
+    /// Checks `status` for the file's mode; true when the row deletes its record (delta only).
+    private mutating func checkStatus(_ status: String, values: [String], line: Int, findings: inout FindingLog) throws(StewardError) -> Bool {
+        let modified = modifiedIndex.map { values[$0] } ?? ""
+        guard mode == .delta else {
+            if !status.isEmpty || !modified.isEmpty {
+                statusInBulk += 1
+                if statusInBulk == 1 {
+                    let column = (header?.positions[status.isEmpty ? modifiedIndex! : statusIndex!] ?? 0) + 1
+                    findings.warning(.statusInBulk, file, line: line, column: column,
+                                     "status and dateLastModified are for delta files; ignored in a bulk file")
+                }
+            }
+            return false
+        }
+        guard let statusIndex else { return false }
+        switch status {
+        case "active": return false
+        case "tobedeleted": return true
+        case "": findings.error(.missingValue, file, line: line, column: (header?.positions[statusIndex] ?? 0) + 1,
+                                "a delta row needs status active or tobedeleted")
+        default: findings.error(.invalidEnumeration, file, line: line, column: (header?.positions[statusIndex] ?? 0) + 1,
+                                "status must be active or tobedeleted")
+        }
+        return false
+    }
+
+    private mutating func reportProgress() {
+        guard rows % 4096 == 0 else { return }
+        let now = Date()
+        guard now.timeIntervalSince(lastProgress) >= 0.5 else { return }
+        lastProgress = now
+        let rate = Int(Double(rows) / max(now.timeIntervalSince(started), 0.001))
+        progress(ImportProgress(phase: "reading", file: file, rows: rows, rowsPerSecond: rate))
+    }
+
+    /// The per-file warnings that are counted rather than repeated.
+    mutating func closeOut(findings: inout FindingLog) {
+        if statusInBulk > 1 {
+            findings.warning(.statusInBulk, file, "\(statusInBulk) rows fill status or dateLastModified in bulk mode; ignored")
+        }
+        if passwords > 0 {
+            findings.warning(.passwordIgnored, file, "\(passwords) row(s) carry a password; Steward never stores passwords")
+        }
+    }
+}

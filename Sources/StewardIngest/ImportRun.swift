@@ -1,0 +1,285 @@
+import Foundation
+import StewardCore
+import StewardStore
+
+/// One import under way: its findings, counts and staging, from the manifest to the verdict.
+struct ImportRun {
+    let options: ImportOptions
+    let startedAt: String
+    let progress: @Sendable (ImportProgress) -> Void
+    var findings = FindingLog()
+    var version: OneRosterVersion = .v1_1
+    var modes: [RosterEntity: Manifest.Mode] = [:]
+    var files: [ImportReport.FileSummary] = []
+    var changes: [String: ImportReport.Changes] = [:]
+    var guardCheck: ImportReport.GuardCheck?
+    var rosterVersion: Int64 = 0
+
+    init(options: ImportOptions, startedAt: String, progress: @escaping @Sendable (ImportProgress) -> Void) {
+        self.options = options
+        self.startedAt = startedAt
+        self.progress = progress
+    }
+
+    /// The whole import on the import connection; returns the report of what it did.
+    mutating func perform(drop: any DropSource, db: Database) throws(StewardError) -> ImportReport {
+        rosterVersion = try Self.rosterVersion(db)
+        let names: [String]
+        do { names = try drop.fileNames() } catch {
+            findings.error(.unreadableDrop, drop.location, "\(error)")
+            return try recordOutcome(.rejected, db: db)
+        }
+        guard let manifest = readManifest(drop, names: names) else { return try recordOutcome(.rejected, db: db) }
+        version = manifest.version
+        checkFileList(names, manifest: manifest)
+        defer { Staging.dropAll(db) }
+        try Staging.create(db, entities: RosterEntity.dependencyOrder)
+        for entity in RosterEntity.dependencyOrder where entity.exists(in: version) {
+            let mode = manifest.mode(of: entity)
+            guard mode != .absent, names.contains(entity.fileName) else { continue }
+            modes[entity] = mode
+            try stage(entity, mode: mode, drop: drop, db: db)
+        }
+        if version == .v1_2 && modes[.users] != nil { try Staging.fillRolesFromRoleRecords(db, rolesStaged: modes[.roles] != nil) }
+        progress(ImportProgress(phase: "checking references", file: "", rows: 0, rowsPerSecond: 0))
+        try checkReferences(db)
+        guard !findings.hasErrors else { return try finish(.rejected, db: db) }
+        progress(ImportProgress(phase: "computing changes", file: "", rows: 0, rowsPerSecond: 0))
+        changes = try Staging.computeChanges(db, modes: modes)
+        for (entity, mode) in modes where mode == .delta {
+            for (line, id) in try Staging.deletionsOfUnknown(db, entity: entity) {
+                findings.warning(.deleteOfUnknown, entity.fileName, line: line, column: 1,
+                                 "deletes \(id), which the roster does not hold; nothing to delete")
+            }
+        }
+        try checkStoredDependents(db)
+        guard !findings.hasErrors else { return try finish(.rejected, db: db) }
+        guardCheck = try massChangeGuard(db)
+        if guardCheck?.tripped == true && options.releaseOf == nil { return try finish(.held, db: db, drop: drop) }
+        if changes.values.allSatisfy(\.isEmpty) { return try finish(.unchanged, db: db) }
+        return try finish(.applied, db: db)
+    }
+
+    // MARK: Manifest and file list
+
+    private mutating func readManifest(_ drop: any DropSource, names: [String]) -> Manifest? {
+        guard names.contains(OneRosterSchema.manifestFileName) else {
+            findings.error(.missingFile, OneRosterSchema.manifestFileName, "the drop has no manifest.csv; OneRoster drops start with one")
+            return nil
+        }
+        var records: [CSVRecord] = []
+        var parser = CSVParser()
+        var problems: [CSVProblem] = []
+        do {
+            try drop.read(OneRosterSchema.manifestFileName) { chunk in
+                parser.feed(chunk, record: { records.append($0) }, problem: { problems.append($0) })
+            }
+            parser.finish(record: { records.append($0) }, problem: { problems.append($0) })
+        } catch {
+            findings.error(.unreadableDrop, OneRosterSchema.manifestFileName, "\(error)")
+            return nil
+        }
+        for problem in problems { report(problem, file: OneRosterSchema.manifestFileName) }
+        return Manifest.read(records, findings: &findings)
+    }
+
+    private mutating func checkFileList(_ names: [String], manifest: Manifest) {
+        let rostering = Set(RosterEntity.allCases.filter { $0.exists(in: manifest.version) }.map(\.fileName))
+        for name in names.sorted() where name != OneRosterSchema.manifestFileName {
+            let base = name.hasSuffix(".csv") ? String(name.dropLast(4)) : name
+            if OneRosterSchema.nonRosteringFiles.contains(base) {
+                findings.warning(.skippedFile, name, "not a rostering file; skipped")
+            } else if !rostering.contains(name) {
+                findings.warning(.skippedFile, name, "not a OneRoster \(manifest.version.rawValue) rostering file; skipped")
+            } else if let entity = RosterEntity(rawValue: base), manifest.mode(of: entity) == .absent {
+                findings.warning(.skippedFile, name, "the manifest marks file.\(base) absent (or does not name it); skipped")
+            }
+        }
+        for entity in RosterEntity.allCases where entity.exists(in: manifest.version) {
+            if manifest.mode(of: entity) != .absent && !names.contains(entity.fileName) {
+                findings.error(.missingFile, OneRosterSchema.manifestFileName,
+                               "the manifest says file.\(entity.rawValue) is \(manifest.mode(of: entity).rawValue), but the drop has no \(entity.fileName)")
+            }
+        }
+    }
+
+    // MARK: Staging one file
+
+    private mutating func stage(_ entity: RosterEntity, mode: Manifest.Mode, drop: any DropSource, db: Database) throws(StewardError) {
+        let file = entity.fileName
+        let columns = OneRosterSchema.columns(entity, version)
+        let writer = try Staging.Writer(db, entity: entity, bindingColumns: columns)
+        var stager = FileStager(entity: entity, file: file, mode: mode, columns: columns, writer: writer, progress: progress)
+        var parser = CSVParser()
+        do {
+            try drop.read(file) { chunk in
+                try parser.feed(chunk, record: { try stager.take($0, findings: &findings) },
+                                problem: { report($0, file: file) })
+            }
+            try parser.finish(record: { try stager.take($0, findings: &findings) }, problem: { report($0, file: file) })
+        } catch let error as StewardError {
+            throw error
+        } catch {
+            findings.error(.unreadableDrop, file, "\(error)")
+        }
+        if parser.sawByteOrderMark {
+            findings.warning(.byteOrderMark, file, line: 1, column: 1, "starts with a UTF-8 byte-order mark; read past it")
+        }
+        if stager.header == nil { findings.error(.missingColumn, file, "the file is empty: not even a header row") }
+        stager.closeOut(findings: &findings)
+        files.append(ImportReport.FileSummary(file: file, mode: mode.rawValue, rows: stager.rows))
+    }
+
+    private mutating func report(_ problem: CSVProblem, file: String) {
+        switch problem.kind {
+        case .invalidUTF8:
+            findings.error(.invalidUTF8, file, line: problem.line, column: problem.column, "the value is not valid UTF-8")
+        case .unterminatedQuote:
+            findings.error(.malformedCSV, file, line: problem.line, column: problem.column, "a quoted value is never closed")
+        case .quoteInUnquotedField:
+            findings.error(.malformedCSV, file, line: problem.line, column: problem.column,
+                           "a quote inside an unquoted value; quote the whole value and double the quote")
+        case .textAfterClosingQuote:
+            findings.error(.malformedCSV, file, line: problem.line, column: problem.column,
+                           "text after a closing quote; quote the whole value and double any quote inside it")
+        case .recordTooLong:
+            findings.error(.malformedCSV, file, line: problem.line, column: problem.column,
+                           "a record longer than 1 MiB; is a quote left open?")
+        }
+    }
+
+    // MARK: References
+
+    private mutating func checkReferences(_ db: Database) throws(StewardError) {
+        for entity in RosterEntity.dependencyOrder where modes[entity] != nil {
+            let columns = OneRosterSchema.columns(entity, version)
+            for (index, column) in columns.enumerated() {
+                guard case .reference(let target) = column.kind else { continue }
+                for (line, id, value) in try Staging.unresolvedReferences(db, entity: entity, column: column.name,
+                                                                           target: target, targetMode: modes[target]) {
+                    findings.error(.unresolvedReference, entity.fileName, line: line, column: index + 1,
+                                   "\(column.name) of \(id) names \(target.rawValue) '\(value)', which is neither in this drop nor in the stored roster")
+                }
+            }
+        }
+        for (entity, line, column, target, value) in try Staging.unresolvedListReferences(db, modes: modes) {
+            let name = OneRosterSchema.columns(entity, version)[column - 1].name
+            findings.error(.unresolvedReference, entity.fileName, line: line, column: column,
+                           "\(name) names \(target.rawValue) '\(value)', which is neither in this drop nor in the stored roster")
+        }
+    }
+
+    /// Records this drop removes must not be named by stored records it leaves in place.
+    private mutating func checkStoredDependents(_ db: Database) throws(StewardError) {
+        for entity in RosterEntity.dependencyOrder where modes[entity] != .bulk {
+            let columns = RosterTables.columns(entity)
+            for spec in OneRosterSchema.columns(entity, .v1_2) + OneRosterSchema.columns(entity, .v1_1)
+            where columns.contains(spec.name) {
+                guard case .reference(let target) = spec.kind, (changes[target.fileName]?.removed ?? 0) > 0 else { continue }
+                if let (count, example) = try Staging.storedRecordsNamingRemoved(db, entity: entity, column: spec.name,
+                                                                                  target: target, entityStaged: modes[entity] != nil) {
+                    findings.error(.unresolvedReference, entity.fileName,
+                                   "\(count) stored \(entity.rawValue) record(s) (for example \(example)) still name \(target.rawValue) that this drop removes; send \(entity.fileName) too, or remove them in a delta")
+                }
+            }
+        }
+    }
+
+    // MARK: The guard
+
+    private func massChangeGuard(_ db: Database) throws(StewardError) -> ImportReport.GuardCheck? {
+        guard modes[.users] == .bulk || modes[.classes] == .bulk else { return nil }
+        let counts = try Staging.guardCounts(db)
+        let limit = options.removalLimit
+        let studentShare = counts.currentStudents > 0 ? Double(counts.removedStudents) / Double(counts.currentStudents) : 0
+        let sectionShare = counts.currentSections > 0 ? Double(counts.removedSections) / Double(counts.currentSections) : 0
+        return ImportReport.GuardCheck(
+            currentStudents: counts.currentStudents, removedStudents: counts.removedStudents,
+            currentSections: counts.currentSections, removedSections: counts.removedSections,
+            limit: limit, tripped: studentShare > limit || sectionShare > limit)
+    }
+
+    // MARK: Verdicts
+
+    /// Ends the import with `verdict`: applies it, or records why not. A dry run writes nothing.
+    private mutating func finish(_ verdict: ImportReport.Verdict, db: Database, drop: (any DropSource)? = nil) throws(StewardError) -> ImportReport {
+        if options.dryRun { return report(verdict, importId: nil) }
+        if verdict == .applied { return try apply(db) }
+        var outcome = try recordOutcome(verdict, db: db)
+        if verdict == .held, let drop, let id = outcome.importId {
+            outcome = try keepHeldCopy(of: drop, importId: id, report: outcome, db: db)
+        }
+        return outcome
+    }
+
+    /// Writes the import record, its findings and its audit entry, changing nothing else.
+    mutating func recordOutcome(_ verdict: ImportReport.Verdict, db: Database) throws(StewardError) -> ImportReport {
+        if options.dryRun { return report(verdict, importId: nil) }
+        return try db.transaction { () throws(StewardError) in
+            let id = try ImportRecords.insert(report(verdict, importId: nil), db: db)
+            let final = report(verdict, importId: id)
+            try ImportRecords.finalize(final, findings: final.findings, db: db)
+            try AuditLog.append(auditEvent(final), in: db)
+            return final
+        }
+    }
+
+    private mutating func apply(_ db: Database) throws(StewardError) -> ImportReport {
+        progress(ImportProgress(phase: "applying", file: "", rows: 0, rowsPerSecond: 0))
+        return try db.transaction { () throws(StewardError) in
+            rosterVersion = try Self.rosterVersion(db) + 1
+            let id = try ImportRecords.insert(report(.applied, importId: nil), db: db)
+            try Staging.apply(db, modes: modes, importId: id)
+            try Self.setRosterVersion(rosterVersion, db: db)
+            let final = report(.applied, importId: id)
+            try ImportRecords.finalize(final, findings: final.findings, db: db)
+            if let held = options.releaseOf { try ImportRecords.setVerdict(.released, of: held, db: db) }
+            try AuditLog.append(auditEvent(final), in: db)
+            return final
+        }
+    }
+
+    private func keepHeldCopy(of drop: any DropSource, importId: Int64, report: ImportReport, db: Database) throws(StewardError) -> ImportReport {
+        guard let directory = options.heldDirectory else { return report }
+        let copy = directory + "/\(importId)-" + (drop.location as NSString).lastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: drop.location, toPath: copy)
+        } catch {
+            throw StewardError(.storeFailed, "cannot keep a copy of held import \(importId) in \(directory): \(error.localizedDescription)")
+        }
+        try db.transaction { () throws(StewardError) in try ImportRecords.setHeldCopy(copy, of: importId, db: db) }
+        return report
+    }
+
+    func report(_ verdict: ImportReport.Verdict, importId: Int64?) -> ImportReport {
+        ImportReport(importId: importId, verdict: verdict, dryRun: options.dryRun, source: options.source,
+                     oneRosterVersion: version.rawValue, startedAt: startedAt, finishedAt: Timestamp.string(Date()),
+                     files: files, changes: changes, findings: findings.report(), errors: findings.errors,
+                     warnings: findings.warnings, rosterVersion: rosterVersion, massChangeGuard: guardCheck,
+                     releaseOf: options.releaseOf)
+    }
+
+    private func auditEvent(_ report: ImportReport) -> AuditEvent {
+        var event = options.auditCaller
+        event.target = "import \(report.importId.map(String.init) ?? "-")"
+        event.outcome = report.verdict.rawValue
+        let changeText = report.changes.keys.sorted().compactMap { file -> String? in
+            guard let change = report.changes[file], !change.isEmpty else { return nil }
+            return "\(file) +\(change.added) ~\(change.changed) -\(change.removed)"
+        }
+        event.detail = (["\(report.errors) error(s), \(report.warnings) warning(s)", "roster version \(report.rosterVersion)"]
+            + (report.releaseOf.map { ["release of import \($0)"] } ?? []) + changeText).joined(separator: "; ")
+        return event
+    }
+
+    static func rosterVersion(_ db: Database) throws(StewardError) -> Int64 {
+        let statement = try db.prepare("SELECT value FROM settings WHERE key = 'roster.version'")
+        return try statement.step() ? Int64(statement.text(0) ?? "0") ?? 0 : 0
+    }
+
+    static func setRosterVersion(_ version: Int64, db: Database) throws(StewardError) {
+        try db.prepare("INSERT INTO settings(key, value) VALUES('roster.version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .run([.text(String(version))])
+    }
+}

@@ -1,0 +1,252 @@
+import StewardCore
+import StewardStore
+
+/// The SQL side of an import: TEMP staging tables on the import connection (no lock on the
+/// roster while a drop is read and checked), and the queries that resolve references, work out
+/// the change set, and apply it.
+enum Staging {
+    static func table(_ entity: RosterEntity) -> String { "temp.stage_" + entity.rawValue }
+
+    /// One staging table per file, holding the stored columns plus each record's line and status;
+    /// `stage_refs` holds the items of list-valued references; `diff` the change set.
+    static func create(_ db: Database, entities: [RosterEntity]) throws(StewardError) {
+        dropAll(db)
+        var sql = ""
+        for entity in entities {
+            let columns = RosterTables.columns(entity).dropFirst().map { "\(RosterTables.quoted($0)) TEXT NOT NULL DEFAULT ''" }
+            sql += """
+                CREATE TEMP TABLE stage_\(entity.rawValue) (
+                    "sourcedId" TEXT PRIMARY KEY, line INTEGER NOT NULL, status TEXT NOT NULL,
+                    \(columns.joined(separator: ", "))) WITHOUT ROWID;
+
+                """
+        }
+        sql += """
+            CREATE TEMP TABLE stage_refs (entity TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
+                                          target TEXT NOT NULL, id TEXT NOT NULL);
+            CREATE TEMP TABLE diff (entity TEXT NOT NULL, "sourcedId" TEXT NOT NULL, kind TEXT NOT NULL,
+                                    fields TEXT NOT NULL DEFAULT '', PRIMARY KEY (entity, "sourcedId")) WITHOUT ROWID;
+            """
+        try db.execute(sql)
+    }
+
+    /// Removes every staging table; the import connection is reused by the next import.
+    static func dropAll(_ db: Database) {
+        for entity in RosterEntity.allCases { try? db.execute("DROP TABLE IF EXISTS \(table(entity))") }
+        try? db.execute("DROP TABLE IF EXISTS temp.stage_refs; DROP TABLE IF EXISTS temp.diff")
+    }
+
+    /// Writes one file's records to its staging table.
+    final class Writer {
+        private let insert: Statement
+        private let findLine: Statement
+        private let insertReference: Statement
+        private let entity: RosterEntity
+        private let db: Database
+        /// For each stored column, the binding column it comes from (nil: not in this version).
+        private let sources: [Int?]
+
+        init(_ db: Database, entity: RosterEntity, bindingColumns: [ColumnSpec]) throws(StewardError) {
+            self.db = db
+            self.entity = entity
+            let stored = RosterTables.columns(entity)
+            sources = stored.map { name in bindingColumns.firstIndex { $0.name == name } }
+            let names = ["line", "status"] + stored.map(RosterTables.quoted)
+            let marks = Array(repeating: "?", count: names.count).joined(separator: ", ")
+            insert = try db.prepare("INSERT INTO \(Staging.table(entity)) (\(names.joined(separator: ", "))) VALUES (\(marks)) ON CONFLICT DO NOTHING")
+            findLine = try db.prepare("SELECT line FROM \(Staging.table(entity)) WHERE \"sourcedId\" = ?")
+            insertReference = try db.prepare("INSERT INTO temp.stage_refs(entity, line, col, target, id) VALUES (?, ?, ?, ?, ?)")
+        }
+
+        /// Stages one record; returns the line of an earlier record with the same sourcedId.
+        func insert(_ values: [String], line: Int, status: String) throws(StewardError) -> Int? {
+            var bound: [SQLValue] = [.int(Int64(line)), .text(status)]
+            bound.reserveCapacity(sources.count + 2)
+            for source in sources { bound.append(.text(source.map { values[$0] } ?? "")) }
+            try insert.run(bound)
+            guard db.changes == 0 else { return nil }
+            try findLine.bind([.text(values[0])])
+            return try findLine.step() ? Int(findLine.int(0)) : 0
+        }
+
+        func insertListReference(line: Int, column: Int, target: RosterEntity, id: String) throws(StewardError) {
+            try insertReference.run([.text(entity.rawValue), .int(Int64(line)), .int(Int64(column)), .text(target.rawValue), .text(id)])
+        }
+    }
+
+    /// For 1.2 drops: each user's `role` (its primary role) and `orgSourcedIds` (the orgs of its
+    /// roles), from roles.csv, or from the stored roles when the drop has none.
+    static func fillRolesFromRoleRecords(_ db: Database, rolesStaged: Bool) throws(StewardError) {
+        let source = rolesStaged ? "(SELECT * FROM temp.stage_roles WHERE status <> 'tobedeleted')" : "main.roster_roles"
+        if rolesStaged { try db.execute("CREATE INDEX temp.stage_roles_user ON stage_roles(\"userSourcedId\")") }
+        try db.execute("""
+            UPDATE temp.stage_users SET
+              "role" = coalesce((SELECT r."role" FROM \(source) r WHERE r."userSourcedId" = stage_users."sourcedId"
+                                 AND r."roleType" = 'primary' ORDER BY r."sourcedId" LIMIT 1), ''),
+              "orgSourcedIds" = coalesce((SELECT group_concat(org, ',') FROM (SELECT DISTINCT r."orgSourcedId" AS org
+                                 FROM \(source) r WHERE r."userSourcedId" = stage_users."sourcedId" ORDER BY 1)), '')
+            WHERE status <> 'tobedeleted'
+            """)
+    }
+
+    /// SQL that is true when `value` names a record of `target` after this drop: staged (bulk),
+    /// staged or stored and not deleted (delta), or stored (the drop does not carry the file).
+    static func resolves(_ value: String, _ target: RosterEntity, mode: Manifest.Mode?) -> String {
+        let staged = "SELECT 1 FROM \(table(target)) t WHERE t.\"sourcedId\" = \(value)"
+        let stored = "SELECT 1 FROM main.\(RosterTables.table(target)) m WHERE m.\"sourcedId\" = \(value)"
+        switch mode {
+        case .bulk: return "EXISTS (\(staged))"
+        case .delta: return "(EXISTS (\(staged) AND t.status <> 'tobedeleted') OR (EXISTS (\(stored)) AND NOT EXISTS (\(staged))))"
+        default: return "EXISTS (\(stored))"
+        }
+    }
+
+    /// Staged records whose `column` names no record of `target`: (line, sourcedId, value).
+    static func unresolvedReferences(_ db: Database, entity: RosterEntity, column: String, target: RosterEntity,
+                                     targetMode: Manifest.Mode?) throws(StewardError) -> [(Int, String, String)] {
+        let quoted = RosterTables.quoted(column)
+        let statement = try db.prepare("""
+            SELECT s.line, s."sourcedId", s.\(quoted) FROM \(table(entity)) s
+            WHERE s.status <> 'tobedeleted' AND s.\(quoted) <> '' AND NOT \(resolves("s.\(quoted)", target, mode: targetMode))
+            ORDER BY s.line
+            """)
+        var found: [(Int, String, String)] = []
+        while try statement.step() { found.append((Int(statement.int(0)), statement.text(1) ?? "", statement.text(2) ?? "")) }
+        return found
+    }
+
+    /// Items of list references that name nothing: (entity, line, column, target, value).
+    static func unresolvedListReferences(_ db: Database, modes: [RosterEntity: Manifest.Mode])
+        throws(StewardError) -> [(RosterEntity, Int, Int, RosterEntity, String)]
+    {
+        var found: [(RosterEntity, Int, Int, RosterEntity, String)] = []
+        for target in RosterEntity.allCases {
+            let statement = try db.prepare("""
+                SELECT r.entity, r.line, r.col, r.id FROM temp.stage_refs r
+                WHERE r.target = ? AND NOT \(resolves("r.id", target, mode: modes[target])) ORDER BY r.entity, r.line
+                """)
+            try statement.bind([.text(target.rawValue)])
+            while try statement.step() {
+                guard let entity = RosterEntity(rawValue: statement.text(0) ?? "") else { continue }
+                found.append((entity, Int(statement.int(1)), Int(statement.int(2)), target, statement.text(3) ?? ""))
+            }
+        }
+        return found
+    }
+
+    /// Works out what the drop adds, changes (and which fields) and removes, per file, into
+    /// `temp.diff`, and returns the counts keyed by file name.
+    static func computeChanges(_ db: Database, modes: [RosterEntity: Manifest.Mode]) throws(StewardError) -> [String: ImportReport.Changes] {
+        for (entity, mode) in modes {
+            let stage = table(entity)
+            let live = "main." + RosterTables.table(entity)
+            let compared = RosterTables.columns(entity).dropFirst().map(RosterTables.quoted)
+            let differs = compared.map { "s.\($0) IS NOT l.\($0)" }.joined(separator: " OR ")
+            let fields = "rtrim(" + compared.map { "CASE WHEN s.\($0) IS NOT l.\($0) THEN '\($0.dropFirst().dropLast()),' ELSE '' END" }
+                .joined(separator: " || ") + ", ',')"
+            let name = "'\(entity.rawValue)'"
+            try db.execute("""
+                INSERT INTO temp.diff(entity, "sourcedId", kind)
+                  SELECT \(name), s."sourcedId", 'added' FROM \(stage) s
+                  WHERE s.status <> 'tobedeleted' AND NOT EXISTS (SELECT 1 FROM \(live) l WHERE l."sourcedId" = s."sourcedId");
+                INSERT INTO temp.diff(entity, "sourcedId", kind, fields)
+                  SELECT \(name), s."sourcedId", 'changed', \(fields) FROM \(stage) s JOIN \(live) l ON l."sourcedId" = s."sourcedId"
+                  WHERE s.status <> 'tobedeleted' AND (\(differs));
+                """)
+            if mode == .bulk {
+                try db.execute("""
+                    INSERT INTO temp.diff(entity, "sourcedId", kind)
+                      SELECT \(name), l."sourcedId", 'removed' FROM \(live) l
+                      WHERE NOT EXISTS (SELECT 1 FROM \(stage) s WHERE s."sourcedId" = l."sourcedId");
+                    """)
+            } else {
+                try db.execute("""
+                    INSERT INTO temp.diff(entity, "sourcedId", kind)
+                      SELECT \(name), s."sourcedId", 'removed' FROM \(stage) s
+                      WHERE s.status = 'tobedeleted' AND EXISTS (SELECT 1 FROM \(live) l WHERE l."sourcedId" = s."sourcedId");
+                    """)
+            }
+        }
+        var counts: [String: ImportReport.Changes] = [:]
+        for entity in modes.keys { counts[entity.fileName] = ImportReport.Changes() }
+        let statement = try db.prepare("SELECT entity, kind, count(*) FROM temp.diff GROUP BY entity, kind")
+        while try statement.step() {
+            guard let entity = RosterEntity(rawValue: statement.text(0) ?? "") else { continue }
+            let count = Int(statement.int(2))
+            switch statement.text(1) {
+            case "added": counts[entity.fileName, default: .init()].added = count
+            case "changed": counts[entity.fileName, default: .init()].changed = count
+            default: counts[entity.fileName, default: .init()].removed = count
+            }
+        }
+        return counts
+    }
+
+    /// Delta rows that delete a record the roster does not hold.
+    static func deletionsOfUnknown(_ db: Database, entity: RosterEntity) throws(StewardError) -> [(Int, String)] {
+        let statement = try db.prepare("""
+            SELECT s.line, s."sourcedId" FROM \(table(entity)) s WHERE s.status = 'tobedeleted'
+            AND NOT EXISTS (SELECT 1 FROM main.\(RosterTables.table(entity)) l WHERE l."sourcedId" = s."sourcedId") ORDER BY s.line
+            """)
+        var found: [(Int, String)] = []
+        while try statement.step() { found.append((Int(statement.int(0)), statement.text(1) ?? "")) }
+        return found
+    }
+
+    /// Stored records of `entity` that the drop leaves in place but whose `column` names a
+    /// record of `target` the drop removes: their count and one example id.
+    static func storedRecordsNamingRemoved(_ db: Database, entity: RosterEntity, column: String, target: RosterEntity,
+                                           entityStaged: Bool) throws(StewardError) -> (Int, String)? {
+        let quoted = RosterTables.quoted(column)
+        let notReplaced = entityStaged ? "AND NOT EXISTS (SELECT 1 FROM \(table(entity)) s WHERE s.\"sourcedId\" = m.\"sourcedId\")" : ""
+        let statement = try db.prepare("""
+            SELECT count(*), min(m."sourcedId") FROM main.\(RosterTables.table(entity)) m
+            WHERE m.\(quoted) IN (SELECT "sourcedId" FROM temp.diff WHERE entity = ? AND kind = 'removed') \(notReplaced)
+            """)
+        try statement.bind([.text(target.rawValue)])
+        guard try statement.step(), statement.int(0) > 0 else { return nil }
+        return (Int(statement.int(0)), statement.text(1) ?? "")
+    }
+
+    struct GuardCounts {
+        var currentStudents = 0, removedStudents = 0, currentSections = 0, removedSections = 0
+    }
+
+    static func guardCounts(_ db: Database) throws(StewardError) -> GuardCounts {
+        func count(_ sql: String) throws(StewardError) -> Int { Int(try db.scalarInt(sql) ?? 0) }
+        return GuardCounts(
+            currentStudents: try count("SELECT count(*) FROM main.roster_users WHERE \"role\" = 'student'"),
+            removedStudents: try count("""
+                SELECT count(*) FROM temp.diff d JOIN main.roster_users u ON u."sourcedId" = d."sourcedId"
+                WHERE d.entity = 'users' AND d.kind = 'removed' AND u."role" = 'student'
+                """),
+            currentSections: try count("SELECT count(*) FROM main.roster_classes"),
+            removedSections: try count("SELECT count(*) FROM temp.diff WHERE entity = 'classes' AND kind = 'removed'"))
+    }
+
+    /// Applies the change set to the roster: removals first (dependents before what they name),
+    /// then additions and changes, then the change set itself, all stamped with `importId`.
+    static func apply(_ db: Database, modes: [RosterEntity: Manifest.Mode], importId: Int64) throws(StewardError) {
+        let entities = RosterEntity.dependencyOrder.filter { modes[$0] != nil }
+        for entity in entities.reversed() {
+            try db.prepare("""
+                DELETE FROM main.\(RosterTables.table(entity))
+                WHERE "sourcedId" IN (SELECT "sourcedId" FROM temp.diff WHERE entity = ? AND kind = 'removed')
+                """).run([.text(entity.rawValue)])
+        }
+        for entity in entities {
+            let columns = RosterTables.columns(entity).map(RosterTables.quoted)
+            let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" } + ["modified_import = excluded.modified_import"]
+            try db.prepare("""
+                INSERT INTO main.\(RosterTables.table(entity)) (\(columns.joined(separator: ", ")), created_import, modified_import)
+                SELECT \(columns.map { "s.\($0)" }.joined(separator: ", ")), ?1, ?1 FROM \(table(entity)) s
+                WHERE s."sourcedId" IN (SELECT "sourcedId" FROM temp.diff WHERE entity = ?2 AND kind IN ('added', 'changed'))
+                ON CONFLICT ("sourcedId") DO UPDATE SET \(updates.joined(separator: ", "))
+                """).run([.int(importId), .text(entity.rawValue)])
+        }
+        try db.prepare("""
+            INSERT INTO main.import_changes(import_id, entity, sourced_id, kind, fields)
+            SELECT ?, entity, "sourcedId", kind, fields FROM temp.diff
+            """).run([.int(importId)])
+    }
+}
