@@ -34,6 +34,25 @@ struct ImportRun {
         checkFileList(names, manifest: manifest)
         defer { Staging.dropAll(db) }
         try Staging.create(db, entities: RosterEntity.dependencyOrder)
+        // Staging and checking run in one read transaction: TEMP writes batch up instead of
+        // committing row by row, and every check sees one snapshot of the stored roster. It takes
+        // no write lock; the verdict's own transaction follows it.
+        try db.execute("BEGIN")
+        let verdict: ImportReport.Verdict
+        do throws(StewardError) {
+            verdict = try stageAndCheck(drop: drop, names: names, manifest: manifest, db: db)
+            try db.execute("COMMIT")
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+        return try finish(verdict, db: db, drop: drop)
+    }
+
+    /// Reads every file into staging, checks it, works out the change set and the guard; returns
+    /// the verdict the import deserves.
+    private mutating func stageAndCheck(drop: any DropSource, names: [String], manifest: Manifest,
+                                        db: Database) throws(StewardError) -> ImportReport.Verdict {
         for entity in RosterEntity.dependencyOrder where entity.exists(in: version) {
             let mode = manifest.mode(of: entity)
             guard mode != .absent, names.contains(entity.fileName) else { continue }
@@ -43,7 +62,7 @@ struct ImportRun {
         if version == .v1_2 && modes[.users] != nil { try Staging.fillRolesFromRoleRecords(db, rolesStaged: modes[.roles] != nil) }
         progress(ImportProgress(phase: "checking references", file: "", rows: 0, rowsPerSecond: 0))
         try checkReferences(db)
-        guard !findings.hasErrors else { return try finish(.rejected, db: db) }
+        guard !findings.hasErrors else { return .rejected }
         progress(ImportProgress(phase: "computing changes", file: "", rows: 0, rowsPerSecond: 0))
         changes = try Staging.computeChanges(db, modes: modes)
         for (entity, mode) in modes where mode == .delta {
@@ -53,11 +72,10 @@ struct ImportRun {
             }
         }
         try checkStoredDependents(db)
-        guard !findings.hasErrors else { return try finish(.rejected, db: db) }
+        guard !findings.hasErrors else { return .rejected }
         guardCheck = try massChangeGuard(db)
-        if guardCheck?.tripped == true && options.releaseOf == nil { return try finish(.held, db: db, drop: drop) }
-        if changes.values.allSatisfy(\.isEmpty) { return try finish(.unchanged, db: db) }
-        return try finish(.applied, db: db)
+        if guardCheck?.tripped == true && options.releaseOf == nil { return .held }
+        return changes.values.allSatisfy(\.isEmpty) ? .unchanged : .applied
     }
 
     // MARK: Manifest and file list
@@ -202,11 +220,11 @@ struct ImportRun {
     // MARK: Verdicts
 
     /// Ends the import with `verdict`: applies it, or records why not. A dry run writes nothing.
-    private mutating func finish(_ verdict: ImportReport.Verdict, db: Database, drop: (any DropSource)? = nil) throws(StewardError) -> ImportReport {
+    private mutating func finish(_ verdict: ImportReport.Verdict, db: Database, drop: any DropSource) throws(StewardError) -> ImportReport {
         if options.dryRun { return report(verdict, importId: nil) }
         if verdict == .applied { return try apply(db) }
         var outcome = try recordOutcome(verdict, db: db)
-        if verdict == .held, let drop, let id = outcome.importId {
+        if verdict == .held, let id = outcome.importId {
             outcome = try keepHeldCopy(of: drop, importId: id, report: outcome, db: db)
         }
         return outcome

@@ -60,10 +60,12 @@ enum Staging {
 
         /// Stages one record; returns the line of an earlier record with the same sourcedId.
         func insert(_ values: [String], line: Int, status: String) throws(StewardError) -> Int? {
-            var bound: [SQLValue] = [.int(Int64(line)), .text(status)]
-            bound.reserveCapacity(sources.count + 2)
-            for source in sources { bound.append(.text(source.map { values[$0] } ?? "")) }
-            try insert.run(bound)
+            try insert.bindInt(1, Int64(line))
+            try insert.bindText(2, status)
+            for (offset, source) in sources.enumerated() {
+                try insert.bindText(Int32(offset + 3), source.map { values[$0] } ?? "")
+            }
+            try insert.runBound()
             guard db.changes == 0 else { return nil }
             try findLine.bind([.text(values[0])])
             return try findLine.step() ? Int(findLine.int(0)) : 0
@@ -146,9 +148,6 @@ enum Staging {
                 .joined(separator: " || ") + ", ',')"
             let name = "'\(entity.rawValue)'"
             try db.execute("""
-                INSERT INTO temp.diff(entity, "sourcedId", kind)
-                  SELECT \(name), s."sourcedId", 'added' FROM \(stage) s
-                  WHERE s.status <> 'tobedeleted' AND NOT EXISTS (SELECT 1 FROM \(live) l WHERE l."sourcedId" = s."sourcedId");
                 INSERT INTO temp.diff(entity, "sourcedId", kind, fields)
                   SELECT \(name), s."sourcedId", 'changed', \(fields) FROM \(stage) s JOIN \(live) l ON l."sourcedId" = s."sourcedId"
                   WHERE s.status <> 'tobedeleted' AND (\(differs));
@@ -168,13 +167,20 @@ enum Staging {
             }
         }
         var counts: [String: ImportReport.Changes] = [:]
-        for entity in modes.keys { counts[entity.fileName] = ImportReport.Changes() }
+        for entity in modes.keys {
+            // Added records are not listed in the diff: apply finds them as the staged records the
+            // roster lacks, and the store knows them afterwards by `created_import`.
+            let added = try db.scalarInt("""
+                SELECT count(*) FROM \(table(entity)) s WHERE s.status <> 'tobedeleted'
+                AND NOT EXISTS (SELECT 1 FROM main.\(RosterTables.table(entity)) l WHERE l."sourcedId" = s."sourcedId")
+                """) ?? 0
+            counts[entity.fileName] = ImportReport.Changes(added: Int(added))
+        }
         let statement = try db.prepare("SELECT entity, kind, count(*) FROM temp.diff GROUP BY entity, kind")
         while try statement.step() {
             guard let entity = RosterEntity(rawValue: statement.text(0) ?? "") else { continue }
             let count = Int(statement.int(2))
             switch statement.text(1) {
-            case "added": counts[entity.fileName, default: .init()].added = count
             case "changed": counts[entity.fileName, default: .init()].changed = count
             default: counts[entity.fileName, default: .init()].removed = count
             }
@@ -225,7 +231,8 @@ enum Staging {
     }
 
     /// Applies the change set to the roster: removals first (dependents before what they name),
-    /// then additions and changes, then the change set itself, all stamped with `importId`.
+    /// then changes, then additions (every staged record the roster still lacks), then the change
+    /// set's changed and removed ids; added records carry `created_import = importId`.
     static func apply(_ db: Database, modes: [RosterEntity: Manifest.Mode], importId: Int64) throws(StewardError) {
         let entities = RosterEntity.dependencyOrder.filter { modes[$0] != nil }
         for entity in entities.reversed() {
@@ -237,12 +244,14 @@ enum Staging {
         for entity in entities {
             let columns = RosterTables.columns(entity).map(RosterTables.quoted)
             let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" } + ["modified_import = excluded.modified_import"]
-            try db.prepare("""
-                INSERT INTO main.\(RosterTables.table(entity)) (\(columns.joined(separator: ", ")), created_import, modified_import)
-                SELECT \(columns.map { "s.\($0)" }.joined(separator: ", ")), ?1, ?1 FROM \(table(entity)) s
-                WHERE s."sourcedId" IN (SELECT "sourcedId" FROM temp.diff WHERE entity = ?2 AND kind IN ('added', 'changed'))
+            let insert = "INSERT INTO main.\(RosterTables.table(entity)) (\(columns.joined(separator: ", ")), created_import, modified_import) "
+                + "SELECT \(columns.map { "s.\($0)" }.joined(separator: ", ")), ?1, ?1 FROM \(table(entity)) s "
+            try db.prepare(insert + """
+                WHERE s."sourcedId" IN (SELECT "sourcedId" FROM temp.diff WHERE entity = ?2 AND kind = 'changed')
                 ON CONFLICT ("sourcedId") DO UPDATE SET \(updates.joined(separator: ", "))
                 """).run([.int(importId), .text(entity.rawValue)])
+            try db.prepare(insert + "WHERE s.status <> 'tobedeleted' AND ?2 <> '' ON CONFLICT (\"sourcedId\") DO NOTHING")
+                .run([.int(importId), .text(entity.rawValue)])
         }
         try db.prepare("""
             INSERT INTO main.import_changes(import_id, entity, sourced_id, kind, fields)

@@ -156,6 +156,25 @@ public final class Statement {
         }
     }
 
+    /// Binds one text parameter (1-based) without building a value array: the hot path of a bulk
+    /// insert. SQLite copies the bytes.
+    public func bindText(_ index: Int32, _ value: String) throws(StewardError) {
+        var value = value
+        let rc = value.withUTF8 { sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), steward_sqlite_transient()) }
+        guard rc == SQLITE_OK else { throw Database.error(rc, database.rawHandle, "while binding \(Database.shape(sql))") }
+    }
+
+    public func bindInt(_ index: Int32, _ value: Int64) throws(StewardError) {
+        let rc = sqlite3_bind_int64(handle, index, value)
+        guard rc == SQLITE_OK else { throw Database.error(rc, database.rawHandle, "while binding \(Database.shape(sql))") }
+    }
+
+    /// Runs a statement whose parameters are already bound, for one row, and resets it.
+    public func runBound() throws(StewardError) {
+        defer { sqlite3_reset(handle) }
+        while try step() {}
+    }
+
     /// Binds, runs to completion and resets: for statements that return no rows.
     public func run(_ values: [SQLValue] = []) throws(StewardError) {
         try bind(values)

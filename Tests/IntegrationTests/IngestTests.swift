@@ -71,6 +71,7 @@ extension RunningDaemon {
         let base = try GeneratedDrop(in: running.sandbox.root, name: "base", students: 300, format: format)
         #expect(try running.importDrop(base.path).0 == 0)
         let before = try running.rosterCounts()
+        let usersBefore = try sqlite(running.sandbox.databasePath, "SELECT count(*) FROM roster_users").stdout
         let delta = try GeneratedDrop(in: running.sandbox.root, name: "delta", students: 300, format: format, deltaFrom: base.path)
         let (status, report) = try running.importDrop(delta.path)
         #expect(status == 0, "\(report.map(ImportReportText.render) ?? "")")
@@ -78,7 +79,12 @@ extension RunningDaemon {
         #expect(users.added > 0 && users.changed > 0 && users.removed > 0)
         let after = try running.rosterCounts()
         #expect(after.version == before.version + 1)
-        #expect(after.students != before.students || users.added == users.removed)
+        let usersAfter = try sqlite(running.sandbox.databasePath, "SELECT count(*) FROM roster_users").stdout
+        #expect(Int(usersAfter.dropLast()) == (Int(usersBefore.dropLast()) ?? 0) + users.added - users.removed)
+        // The change set names the changed fields of each changed record.
+        let fields = try sqlite(running.sandbox.databasePath,
+            "SELECT count(*) FROM import_changes WHERE import_id = 2 AND entity = 'users' AND kind = 'changed' AND fields <> ''").stdout
+        #expect(Int(fields.dropLast()) == users.changed)
     }
 
     @Test func eachInjectedDefectIsReportedAtItsFileLineAndColumn() throws {
@@ -194,6 +200,8 @@ extension RunningDaemon {
     @Test func aKilledImportLeavesThePreviousRosterAndTheNextStartIsClean() throws {
         let sandbox = try Sandbox(roles: People.roles)
         defer { sandbox.remove() }
+        // The second drop replaces the first: the guard must not hold it.
+        try sandbox.writeConfiguration(roles: People.roles, extra: "\n[Import]\nMassChangeLimit=100%\n")
         var daemon = try DaemonProcess(sandbox: sandbox)
         try daemon.waitUntilReady()
         let small = try GeneratedDrop(in: sandbox.root, name: "small", students: 200)

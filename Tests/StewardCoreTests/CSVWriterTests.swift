@@ -21,7 +21,7 @@ import Testing
     }
 
     func text(_ body: (CSVWriter) throws -> Void) throws -> String {
-        String(decoding: try written(body).bytes, as: UTF8.self)
+        String(decoding: try written(.standard, body).bytes, as: UTF8.self)
     }
 
     @Test func plainValuesAreWrittenAsTheyAre() throws {

@@ -145,6 +145,25 @@ public struct SyntheticDistrict: Sendable {
         return all.filter { DeltaPlan.entities.contains($0) }
     }
 
+    /// manifest.csv: the versions, each file of the binding as bulk, delta or absent, and the source.
+    func writeManifest(_ writer: CSVWriter) throws {
+        let mode = options.mode.rawValue
+        let written = Set(entities.map(\.rawValue))
+        let rostering = RosterEntity.allCases.filter { $0.exists(in: options.version) }.map(\.rawValue)
+        let others = OneRosterSchema.nonRosteringFiles.filter { options.version == .v1_2 || Self.nonRosteringFiles11.contains($0) }
+        try writer.record(OneRosterSchema.manifestColumns)
+        try writer.record(["manifest.version", "1.0"])
+        try writer.record(["oneroster.version", options.version.rawValue])
+        for name in (rostering + others).sorted() {
+            try writer.record(["file.\(name)", written.contains(name) ? mode : "absent"])
+        }
+        try writer.record(["source.systemName", "steward-gen"])
+        try writer.record(["source.systemCode", "steward-gen"])
+    }
+
+    /// The non-rostering files that OneRoster 1.1 already had; 1.2 added the rest.
+    static let nonRosteringFiles11: Set<String> = ["categories", "classResources", "courseResources", "lineItems", "resources", "results"]
+
     /// Every file of the drop, manifest first. Each can be written on its own, on any thread.
     public var files: [SyntheticFile] {
         [SyntheticFile(district: self, entity: nil)] + entities.map { SyntheticFile(district: self, entity: $0) }

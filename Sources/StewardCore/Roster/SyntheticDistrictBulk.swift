@@ -1,23 +1,5 @@
 /// The bulk drop: every record of the district, file by file, with the requested defects.
 extension SyntheticDistrict {
-    func writeManifest(_ writer: CSVWriter) throws {
-        let mode = options.mode.rawValue
-        let written = Set(entities.map(\.rawValue))
-        let rostering = RosterEntity.allCases.filter { $0.exists(in: options.version) }.map(\.rawValue)
-        let others = OneRosterSchema.nonRosteringFiles.filter { options.version == .v1_2 || Self.nonRosteringFiles11.contains($0) }
-        try writer.record(OneRosterSchema.manifestColumns)
-        try writer.record(["manifest.version", "1.0"])
-        try writer.record(["oneroster.version", options.version.rawValue])
-        for name in (rostering + others).sorted() {
-            try writer.record(["file.\(name)", written.contains(name) ? mode : "absent"])
-        }
-        try writer.record(["source.systemName", "steward-gen"])
-        try writer.record(["source.systemCode", "steward-gen"])
-    }
-
-    /// The non-rostering files that OneRoster 1.1 already had; 1.2 added the rest.
-    static let nonRosteringFiles11: Set<String> = ["categories", "classResources", "courseResources", "lineItems", "resources", "results"]
-
     func writeBulk(_ entity: RosterEntity, _ rows: RowWriter) throws -> [InjectedDefect] {
         switch entity {
         case .orgs: return try writeOrgs(rows)
@@ -32,9 +14,14 @@ extension SyntheticDistrict {
         }
     }
 
+    /// Where `defect` goes: on `line`, or on the line of the record about to be written, at
+    /// `column` (none: the whole file or record).
     private func place(_ defect: RosterDefect, _ rows: RowWriter, line: Int? = nil, column: RosterColumn?) -> InjectedDefect {
-        InjectedDefect(defect, file: rows.layout.entity.fileName, line: line ?? rows.writer.recordLine,
-                       column: column.map(rows.layout.number(of:)) ?? 0)
+        place(defect, rows, line: line, columnNumber: column.map(rows.layout.number(of:)) ?? 0)
+    }
+
+    private func place(_ defect: RosterDefect, _ rows: RowWriter, line: Int? = nil, columnNumber: Int) -> InjectedDefect {
+        InjectedDefect(defect, file: rows.layout.entity.fileName, line: line ?? rows.writer.recordLine, column: columnNumber)
     }
 
     private func writeOrgs(_ rows: RowWriter) throws -> [InjectedDefect] {
@@ -122,7 +109,7 @@ extension SyntheticDistrict {
         var injected: [InjectedDefect] = []
         if defects.contains(.vendorColumn) {
             rows.extraColumn = (name: "vendorStudentFlag", value: "N")
-            injected.append(place(.vendorColumn, rows, line: 1, column: nil).at(column: rows.layout.names.count + 1))
+            injected.append(place(.vendorColumn, rows, line: 1, columnNumber: rows.layout.names.count + 1))
         }
         try rows.header()
         try forEachUser { user in
@@ -299,10 +286,4 @@ extension SyntheticDistrict {
 func pad(_ value: Int, _ width: Int) -> String {
     let digits = String(value)
     return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
-}
-
-extension InjectedDefect {
-    func at(column: Int) -> InjectedDefect {
-        InjectedDefect(defect, file: file, line: line, column: column)
-    }
 }

@@ -43,11 +43,6 @@ struct SyntheticRandom {
         below(100) < percent
     }
 
-    /// True `perMille` times in a thousand.
-    mutating func perMille(_ perMille: Int) -> Bool {
-        below(1000) < perMille
-    }
-
     mutating func pick<T>(_ items: [T]) -> T {
         items[below(items.count)]
     }
@@ -64,7 +59,7 @@ struct SyntheticRandom {
 }
 
 /// A calendar day, for birth dates and session dates. Proleptic Gregorian, no time zone.
-struct CivilDate: Equatable, Comparable {
+struct CivilDate: Equatable {
     var year: Int
     var month: Int
     var day: Int
@@ -101,8 +96,6 @@ struct CivilDate: Equatable, Comparable {
     func adding(days: Int) -> CivilDate {
         CivilDate(dayNumber: dayNumber + days)
     }
-
-    static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.dayNumber < rhs.dayNumber }
 
     /// Writes `YYYY-MM-DD` into the current field.
     func append(to writer: CSVWriter) {

@@ -126,17 +126,6 @@ enum SyntheticID: Equatable, Sendable {
             writer.append(index)
         }
     }
-
-    /// The id as text (for tests and the few places that need a `String`).
-    var text: String {
-        var bytes: [UInt8] = []
-        let writer = CSVWriter { bytes.append(contentsOf: $0) }
-        writer.beginField()
-        append(to: writer)
-        writer.endField()
-        try? writer.finish()
-        return String(decoding: bytes, as: UTF8.self)
-    }
 }
 
 /// `status` and `dateLastModified` of a row.
@@ -284,6 +273,10 @@ struct RowWriter {
         if let id { field(id) } else { writer.emptyField() }
     }
 
+    private func field(_ text: StaticString?) {
+        if let text { writer.field(text) } else { writer.emptyField() }
+    }
+
     private func field(_ number: Int?) {
         if let number { writer.field(number) } else { writer.emptyField() }
     }
@@ -421,7 +414,7 @@ struct RowWriter {
             case .grades: writer.field(user.grade.map(gradeText))
             case .userMasterIdentifier: field(user.masterIdentifier)
             case .preferredGivenName: writer.field(bytes: user.preferredGivenName)
-            case .pronouns: user.pronouns.map { writer.field($0) } ?? writer.emptyField()
+            case .pronouns: field(user.pronouns)
             default: writer.emptyField()
             }
         }
