@@ -9,6 +9,8 @@ struct IngestReport {
     var bytes: UInt64
     var generationNanoseconds: UInt64
     var daemon: ImportTimeline
+    /// The daemon's RSS just before the import, and its peak RSS just after.
+    var daemonIdleBytes: UInt64
     var daemonPeakBytes: UInt64
     var shellNanoseconds: UInt64
     /// The scratch folder, when `--keep` asked to keep it.
@@ -25,11 +27,16 @@ struct IngestReport {
     var shellRowsPerSecond: Double { Double(rows) / seconds(shellNanoseconds) }
     var ratio: Double { daemonRowsPerSecond / shellRowsPerSecond }
 
-    /// The peak RSS at `memoryTargetStudents`: measured when that is what ran, otherwise scaled
-    /// linearly from what ran (a rough guide, said as such).
-    var memoryAtTarget: (bytes: UInt64, isMeasured: Bool) {
-        guard students != Self.memoryTargetStudents else { return (daemonPeakBytes, true) }
-        return (UInt64(Double(daemonPeakBytes) * Double(Self.memoryTargetStudents) / Double(students)), false)
+    /// Below this many students a projection to `memoryTargetStudents` says too little to judge.
+    static let smallestProjected = 100_000
+
+    /// What the import added to the daemon's RSS at its peak.
+    var importBytes: UInt64 { daemonPeakBytes - min(daemonIdleBytes, daemonPeakBytes) }
+
+    /// The peak RSS at `memoryTargetStudents`: measured when that is what ran, otherwise the idle
+    /// RSS plus what the import added, scaled linearly (a rough guide, and said to be one).
+    var projectedPeakBytes: UInt64 {
+        daemonIdleBytes + UInt64(Double(importBytes) * Double(Self.memoryTargetStudents) / Double(students))
     }
 
     var text: String {
@@ -69,10 +76,12 @@ struct IngestReport {
     }
 
     private var memoryLine: String {
-        let (bytes, isMeasured) = memoryAtTarget
-        let target = "peak RSS target < 1 GiB at 1M students: \(verdict(bytes < Self.memoryLimit))"
-        guard !isMeasured else { return target }
-        return target + " (\(Figure.mebibytes(bytes)) scaled linearly from N=\(students))"
+        let target = "peak RSS target < 1 GiB at 1M students:"
+        if students == Self.memoryTargetStudents { return "\(target) \(verdict(daemonPeakBytes < Self.memoryLimit))" }
+        guard students >= Self.smallestProjected else { return "\(target) not judged below N=\(Self.smallestProjected)" }
+        let scale = Double(Self.memoryTargetStudents) / Double(students)
+        return "\(target) \(verdict(projectedPeakBytes < Self.memoryLimit)) (projected \(Figure.mebibytes(projectedPeakBytes)): "
+            + "idle \(Figure.mebibytes(daemonIdleBytes)) + the import's \(Figure.mebibytes(importBytes)) × \(String(format: "%g", scale)))"
     }
 
     private func verdict(_ isMet: Bool) -> String { isMet ? "PASS" : "MISS" }

@@ -25,7 +25,7 @@ func run() throws {
 
     let requested = arguments.options.defects
     let defects = written.flatMap(\.defects).sorted {
-        requested.firstIndex(of: $0.defect)! < requested.firstIndex(of: $1.defect)!
+        (requested.firstIndex(of: $0.defect) ?? requested.count) < (requested.firstIndex(of: $1.defect) ?? requested.count)
     }
     FileHandle.standardOutput.write(Data(defects.map { "\($0)\n" }.joined().utf8))
 
