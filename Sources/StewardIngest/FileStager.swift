@@ -49,7 +49,6 @@ struct FileStager {
         }
         let status = statusIndex.map { values[$0] } ?? ""
         let isDeletion = try checkStatus(status, values: values, line: record.line, findings: &findings)
-        var listReferences: [(column: Int, target: RosterEntity, id: String)] = []
         for (index, spec) in columns.enumerated() where index != statusIndex && index != modifiedIndex {
             let value = values[index]
             if case .secret = spec.kind {
@@ -75,16 +74,14 @@ struct FileStager {
             case .refused(let code, let message):
                 findings.error(code, file, line: record.line, column: column, "\(spec.name): \(message)")
             }
-            if case .referenceList(let target) = spec.kind {
-                for id in ValueRules.items(values[index]) { listReferences.append((column, target, id)) }
+            if case .referenceList = spec.kind, values[index].utf8.contains(where: { $0 == 0x20 || $0 == 0x09 }) {
+                // Stored as a plain comma-separated list, so SQL can check each item.
+                values[index] = ValueRules.items(values[index]).joined(separator: ",")
             }
         }
         if let earlier = try writer.insert(values, line: record.line, status: isDeletion ? "tobedeleted" : "active") {
             findings.error(.duplicateId, file, line: record.line, column: 1,
                            "sourcedId \(values[0]) is also on line \(earlier); each record appears once")
-        }
-        for reference in listReferences {
-            try writer.insertListReference(line: record.line, column: reference.column, target: reference.target, id: reference.id)
         }
         reportProgress()
     }

@@ -14,6 +14,8 @@ struct ImportRun {
     var changes: [String: ImportReport.Changes] = [:]
     var guardCheck: ImportReport.GuardCheck?
     var rosterVersion: Int64 = 0
+    /// Per file, where each binding column sits in its header (for findings' column numbers).
+    var headerPositions: [RosterEntity: [Int?]] = [:]
 
     init(options: ImportOptions, startedAt: String, progress: @escaping @Sendable (ImportProgress) -> Void) {
         self.options = options
@@ -145,6 +147,7 @@ struct ImportRun {
         }
         if stager.header == nil { findings.error(.missingColumn, file, "the file is empty: not even a header row") }
         stager.closeOut(findings: &findings)
+        headerPositions[entity] = stager.header?.positions
         files.append(ImportReport.FileSummary(file: file, mode: mode.rawValue, rows: stager.rows))
     }
 
@@ -170,21 +173,30 @@ struct ImportRun {
 
     private mutating func checkReferences(_ db: Database) throws(StewardError) {
         for entity in RosterEntity.dependencyOrder where modes[entity] != nil {
-            let columns = OneRosterSchema.columns(entity, version)
-            for (index, column) in columns.enumerated() {
-                guard case .reference(let target) = column.kind else { continue }
-                for (line, id, value) in try Staging.unresolvedReferences(db, entity: entity, column: column.name,
-                                                                           target: target, targetMode: modes[target]) {
-                    findings.error(.unresolvedReference, entity.fileName, line: line, column: index + 1,
-                                   "\(column.name) of \(id) names \(target.rawValue) '\(value)', which is neither in this drop nor in the stored roster")
+            for (index, column) in OneRosterSchema.columns(entity, version).enumerated() {
+                switch column.kind {
+                case .reference(let target):
+                    for (line, id, value) in try Staging.unresolvedReferences(db, entity: entity, column: column.name,
+                                                                               target: target, targetMode: modes[target]) {
+                        findings.error(.unresolvedReference, entity.fileName, line: line, column: fileColumn(entity, index),
+                                       "\(column.name) of \(id) names \(target.rawValue) '\(value)', which is neither in this drop nor in the stored roster")
+                    }
+                case .referenceList(let target):
+                    for (line, value) in try Staging.unresolvedListReferences(db, entity: entity, column: column.name,
+                                                                               target: target, targetMode: modes[target]) {
+                        findings.error(.unresolvedReference, entity.fileName, line: line, column: fileColumn(entity, index),
+                                       "\(column.name) names \(target.rawValue) '\(value)', which is neither in this drop nor in the stored roster")
+                    }
+                default:
+                    continue
                 }
             }
         }
-        for (entity, line, column, target, value) in try Staging.unresolvedListReferences(db, modes: modes) {
-            let name = OneRosterSchema.columns(entity, version)[column - 1].name
-            findings.error(.unresolvedReference, entity.fileName, line: line, column: column,
-                           "\(name) names \(target.rawValue) '\(value)', which is neither in this drop nor in the stored roster")
-        }
+    }
+
+    /// The 1-based column in `entity`'s file of the binding's column `index`.
+    private func fileColumn(_ entity: RosterEntity, _ index: Int) -> Int {
+        ((headerPositions[entity]?[index]) ?? index) + 1
     }
 
     /// Records this drop removes must not be named by stored records it leaves in place.

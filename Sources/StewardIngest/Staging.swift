@@ -8,7 +8,7 @@ enum Staging {
     static func table(_ entity: RosterEntity) -> String { "temp.stage_" + entity.rawValue }
 
     /// One staging table per file, holding the stored columns plus each record's line and status;
-    /// `stage_refs` holds the items of list-valued references; `diff` the change set.
+    /// `diff` holds the change set's changed and removed ids.
     static func create(_ db: Database, entities: [RosterEntity]) throws(StewardError) {
         dropAll(db)
         var sql = ""
@@ -22,8 +22,6 @@ enum Staging {
                 """
         }
         sql += """
-            CREATE TEMP TABLE stage_refs (entity TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
-                                          target TEXT NOT NULL, id TEXT NOT NULL);
             CREATE TEMP TABLE diff (entity TEXT NOT NULL, "sourcedId" TEXT NOT NULL, kind TEXT NOT NULL,
                                     fields TEXT NOT NULL DEFAULT '', PRIMARY KEY (entity, "sourcedId")) WITHOUT ROWID;
             """
@@ -33,14 +31,13 @@ enum Staging {
     /// Removes every staging table; the import connection is reused by the next import.
     static func dropAll(_ db: Database) {
         for entity in RosterEntity.allCases { try? db.execute("DROP TABLE IF EXISTS \(table(entity))") }
-        try? db.execute("DROP TABLE IF EXISTS temp.stage_refs; DROP TABLE IF EXISTS temp.diff")
+        try? db.execute("DROP TABLE IF EXISTS temp.diff")
     }
 
     /// Writes one file's records to its staging table.
     final class Writer {
         private let insert: Statement
         private let findLine: Statement
-        private let insertReference: Statement
         private let entity: RosterEntity
         private let db: Database
         /// For each stored column, the binding column it comes from (nil: not in this version).
@@ -55,7 +52,6 @@ enum Staging {
             let marks = Array(repeating: "?", count: names.count).joined(separator: ", ")
             insert = try db.prepare("INSERT INTO \(Staging.table(entity)) (\(names.joined(separator: ", "))) VALUES (\(marks)) ON CONFLICT DO NOTHING")
             findLine = try db.prepare("SELECT line FROM \(Staging.table(entity)) WHERE \"sourcedId\" = ?")
-            insertReference = try db.prepare("INSERT INTO temp.stage_refs(entity, line, col, target, id) VALUES (?, ?, ?, ?, ?)")
         }
 
         /// Stages one record; returns the line of an earlier record with the same sourcedId.
@@ -71,9 +67,6 @@ enum Staging {
             return try findLine.step() ? Int(findLine.int(0)) : 0
         }
 
-        func insertListReference(line: Int, column: Int, target: RosterEntity, id: String) throws(StewardError) {
-            try insertReference.run([.text(entity.rawValue), .int(Int64(line)), .int(Int64(column)), .text(target.rawValue), .text(id)])
-        }
     }
 
     /// For 1.2 drops: each user's `role` (its primary role) and `orgSourcedIds` (the orgs of its
@@ -117,22 +110,20 @@ enum Staging {
         return found
     }
 
-    /// Items of list references that name nothing: (entity, line, column, target, value).
-    static func unresolvedListReferences(_ db: Database, modes: [RosterEntity: Manifest.Mode])
-        throws(StewardError) -> [(RosterEntity, Int, Int, RosterEntity, String)]
-    {
-        var found: [(RosterEntity, Int, Int, RosterEntity, String)] = []
-        for target in RosterEntity.allCases {
-            let statement = try db.prepare("""
-                SELECT r.entity, r.line, r.col, r.id FROM temp.stage_refs r
-                WHERE r.target = ? AND NOT \(resolves("r.id", target, mode: modes[target])) ORDER BY r.entity, r.line
-                """)
-            try statement.bind([.text(target.rawValue)])
-            while try statement.step() {
-                guard let entity = RosterEntity(rawValue: statement.text(0) ?? "") else { continue }
-                found.append((entity, Int(statement.int(1)), Int(statement.int(2)), target, statement.text(3) ?? ""))
-            }
-        }
+    /// Items of a list-valued reference column (`orgSourcedIds`, `termSourcedIds`, …) that name
+    /// nothing: (line, item). The list is split in SQL with `json_each`, after escaping it into
+    /// a JSON array, so no item is staged row by row.
+    static func unresolvedListReferences(_ db: Database, entity: RosterEntity, column: String, target: RosterEntity,
+                                         targetMode: Manifest.Mode?) throws(StewardError) -> [(Int, String)] {
+        let quoted = "s." + RosterTables.quoted(column)
+        let array = "'[\"' || replace(replace(replace(\(quoted), '\\', '\\\\'), '\"', '\\\"'), ',', '\",\"') || '\"]'"
+        let statement = try db.prepare("""
+            SELECT s.line, j.value FROM \(table(entity)) s, json_each(\(array)) j
+            WHERE s.status <> 'tobedeleted' AND \(quoted) <> '' AND NOT \(resolves("j.value", target, mode: targetMode))
+            ORDER BY s.line
+            """)
+        var found: [(Int, String)] = []
+        while try statement.step() { found.append((Int(statement.int(0)), statement.text(1) ?? "")) }
         return found
     }
 

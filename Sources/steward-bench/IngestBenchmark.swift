@@ -45,20 +45,18 @@ struct IngestBenchmark {
         defer { if !keep { Leftovers.shared.remove(scratch) } }
 
         let drop = try GeneratedDrop.generate(students: students, seed: seed, format: format, into: scratch.root + "/drop")
-        let (timeline, idle, peak) = try FreshDaemon.run { daemon, _ in
-            let client = try daemon.client()
-            let idle = try ProcessStatus(pid: daemon.pid).residentBytes
-            let timeline = try ImportTimeline.importDrop(drop.folder, client: client)
+        let (timeline, peak) = try FreshDaemon.run { daemon, _ in
+            let timeline = try ImportTimeline.importDrop(drop.folder, client: try daemon.client())
             let peak = try ProcessStatus(pid: daemon.pid).peakResidentBytes
             try Self.checkApplied(timeline.report, daemonLog: daemon.log)
-            return (timeline, idle, peak)
+            return (timeline, peak)
         }
         let files = timeline.report.files.map(\.file)
         let shell = try ShellImport.run(files: files, drop: drop.folder, database: scratch.root + "/sqlite3-shell.db",
                                         expectedRows: timeline.rows)
         return IngestReport(students: students, oneRosterVersion: timeline.report.oneRosterVersion, files: files.count,
                             bytes: try drop.bytes(of: files), generationNanoseconds: drop.generationNanoseconds,
-                            daemon: timeline, daemonIdleBytes: idle, daemonPeakBytes: peak, shellNanoseconds: shell.nanoseconds,
+                            daemon: timeline, daemonPeakBytes: peak, shellNanoseconds: shell.nanoseconds,
                             keptFolder: keep ? scratch.root : nil)
     }
 
