@@ -12,8 +12,15 @@ public final class Database: @unchecked Sendable {
     private var handle: OpaquePointer?
     public let path: String
 
+    /// SQLite's process-wide settings, applied once before the first connection opens.
+    private static let configured: Bool = {
+        _ = steward_sqlite_disable_memory_statistics()
+        return true
+    }()
+
     /// Opens (and creates, unless `readOnly`) the database at `path`.
     public init(path: String, readOnly: Bool = false) throws(StewardError) {
+        _ = Self.configured
         self.path = path
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)

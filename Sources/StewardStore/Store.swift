@@ -100,7 +100,8 @@ public final class Store: @unchecked Sendable {
                     let connection = try Database(path: path)
                     try connection.execute("""
                         PRAGMA busy_timeout=\(busyTimeout); PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;
-                        PRAGMA synchronous=FULL; PRAGMA temp_store=FILE; PRAGMA cache_size=-65536
+                        PRAGMA synchronous=FULL; PRAGMA temp_store=FILE; PRAGMA cache_size=-65536;
+                        PRAGMA temp.cache_size=-262144
                         """)
                     importConnection = connection
                 }
