@@ -30,6 +30,7 @@ public final class Daemon: @unchecked Sendable {
     var listener: ControlListener?
     private var inbox: InboxWatcher?
     private var watchdogTimer: DispatchSourceTimer?
+    private var checkpointTimer: DispatchSourceTimer?
     private var isStopping = false
 
     /// Starts the daemon and never returns: it runs until SIGTERM, or exits 78 when the
@@ -74,6 +75,7 @@ public final class Daemon: @unchecked Sendable {
             let options = importOptions(source: source, event: AuditEvent(method: "inbox.import", outcome: ""))
             let report = RosterImporter(store: store).run(path: path, options: options)
             logImport(report)
+            store.checkpoint()
             return report
         }
         try inbox?.start()
@@ -88,6 +90,7 @@ public final class Daemon: @unchecked Sendable {
         store.setBusyTimeout(milliseconds: 60_000)
         listener?.start()
         startWatchdog()
+        startCheckpoints()
         notifier.ready(status: statusLine())
         let head = try? store.auditHead()
         Log.info("stewardd \(StewardVersion.current) ready: \(modules.count) module(s), control socket \(configuration.socketPath)"
@@ -136,6 +139,15 @@ public final class Daemon: @unchecked Sendable {
 
     /// Pings systemd at half the watchdog interval from the service queue: a wedged queue stops the
     /// pings and systemd restarts the service.
+    /// Checkpoints the store's WAL every minute, on the import queue (see Store.checkpointPolicy).
+    private func startCheckpoints() {
+        let timer = DispatchSource.makeTimerSource(queue: importQueue)
+        timer.schedule(deadline: .now() + 60, repeating: 60)
+        timer.setEventHandler { [store] in store.checkpoint() }
+        timer.resume()
+        checkpointTimer = timer
+    }
+
     private func startWatchdog() {
         guard let interval = notifier.watchdogInterval else { return }
         let timer = DispatchSource.makeTimerSource(queue: serviceQueue)

@@ -79,10 +79,7 @@ struct FileStager {
                 values[index] = ValueRules.items(values[index]).joined(separator: ",")
             }
         }
-        if let earlier = try writer.insert(values, line: record.line, status: isDeletion ? "tobedeleted" : "active") {
-            findings.error(.duplicateId, file, line: record.line, column: 1,
-                           "sourcedId \(values[0]) is also on line \(earlier); each record appears once")
-        }
+        try writer.insert(values, line: record.line, status: isDeletion ? "tobedeleted" : "active")
         reportProgress()
     }
 
@@ -121,8 +118,13 @@ struct FileStager {
         progress(ImportProgress(phase: "reading", file: file, rows: rows, rowsPerSecond: rate))
     }
 
-    /// The per-file warnings that are counted rather than repeated.
-    mutating func closeOut(findings: inout FindingLog) {
+    /// Indexes the staged file and reports what only the whole file shows: repeated sourcedIds,
+    /// and the warnings that are counted rather than repeated.
+    mutating func closeOut(findings: inout FindingLog) throws(StewardError) {
+        for (line, id, first) in try writer.finish() {
+            findings.error(.duplicateId, file, line: line, column: (header?.positions[0] ?? 0) + 1,
+                           "sourcedId \(id) is also on line \(first); each record appears once")
+        }
         if statusInBulk > 1 {
             findings.warning(.statusInBulk, file, "\(statusInBulk) rows fill status or dateLastModified in bulk mode; ignored")
         }

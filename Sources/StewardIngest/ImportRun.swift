@@ -146,7 +146,7 @@ struct ImportRun {
             findings.warning(.byteOrderMark, file, line: 1, column: 1, "starts with a UTF-8 byte-order mark; read past it")
         }
         if stager.header == nil { findings.error(.missingColumn, file, "the file is empty: not even a header row") }
-        stager.closeOut(findings: &findings)
+        try stager.closeOut(findings: &findings)
         headerPositions[entity] = stager.header?.positions
         files.append(ImportReport.FileSummary(file: file, mode: mode.rawValue, rows: stager.rows))
     }

@@ -14,10 +14,12 @@ enum Staging {
         var sql = ""
         for entity in entities {
             let columns = RosterTables.columns(entity).dropFirst().map { "\(RosterTables.quoted($0)) TEXT NOT NULL DEFAULT ''" }
+            // A plain rowid table: records append in file order; the sourcedId index is built once
+            // the file is read (a sort), not row by row.
             sql += """
                 CREATE TEMP TABLE stage_\(entity.rawValue) (
-                    "sourcedId" TEXT PRIMARY KEY, line INTEGER NOT NULL, status TEXT NOT NULL,
-                    \(columns.joined(separator: ", "))) WITHOUT ROWID;
+                    "sourcedId" TEXT NOT NULL, line INTEGER NOT NULL, status TEXT NOT NULL,
+                    \(columns.joined(separator: ", ")));
 
                 """
         }
@@ -37,7 +39,6 @@ enum Staging {
     /// Writes one file's records to its staging table.
     final class Writer {
         private let insert: Statement
-        private let findLine: Statement
         private let entity: RosterEntity
         private let db: Database
         /// For each stored column, the binding column it comes from (nil: not in this version).
@@ -50,21 +51,34 @@ enum Staging {
             sources = stored.map { name in bindingColumns.firstIndex { $0.name == name } }
             let names = ["line", "status"] + stored.map(RosterTables.quoted)
             let marks = Array(repeating: "?", count: names.count).joined(separator: ", ")
-            insert = try db.prepare("INSERT INTO \(Staging.table(entity)) (\(names.joined(separator: ", "))) VALUES (\(marks)) ON CONFLICT DO NOTHING")
-            findLine = try db.prepare("SELECT line FROM \(Staging.table(entity)) WHERE \"sourcedId\" = ?")
+            insert = try db.prepare("INSERT INTO \(Staging.table(entity)) (\(names.joined(separator: ", "))) VALUES (\(marks))")
         }
 
-        /// Stages one record; returns the line of an earlier record with the same sourcedId.
-        func insert(_ values: [String], line: Int, status: String) throws(StewardError) -> Int? {
+        /// Stages one record.
+        func insert(_ values: [String], line: Int, status: String) throws(StewardError) {
             try insert.bindInt(1, Int64(line))
             try insert.bindText(2, status)
             for (offset, source) in sources.enumerated() {
                 try insert.bindText(Int32(offset + 3), source.map { values[$0] } ?? "")
             }
             try insert.runBound()
-            guard db.changes == 0 else { return nil }
-            try findLine.bind([.text(values[0])])
-            return try findLine.step() ? Int(findLine.int(0)) : 0
+        }
+
+        /// Indexes the staged file by sourcedId and returns every record whose sourcedId an
+        /// earlier line already has: (line, sourcedId, first line).
+        func finish() throws(StewardError) -> [(Int, String, Int)] {
+            let table = Staging.table(entity)
+            try db.execute("CREATE INDEX temp.stage_\(entity.rawValue)_id ON stage_\(entity.rawValue)(\"sourcedId\", line)")
+            let statement = try db.prepare("""
+                SELECT a.line, a."sourcedId", (SELECT min(b.line) FROM \(table) b WHERE b."sourcedId" = a."sourcedId")
+                FROM \(table) a WHERE EXISTS (SELECT 1 FROM \(table) b WHERE b."sourcedId" = a."sourcedId" AND b.line < a.line)
+                ORDER BY a.line
+                """)
+            var duplicates: [(Int, String, Int)] = []
+            while try statement.step() {
+                duplicates.append((Int(statement.int(0)), statement.text(1) ?? "", Int(statement.int(2))))
+            }
+            return duplicates
         }
 
     }
@@ -241,7 +255,7 @@ enum Staging {
                 WHERE s."sourcedId" IN (SELECT "sourcedId" FROM temp.diff WHERE entity = ?2 AND kind = 'changed')
                 ON CONFLICT ("sourcedId") DO UPDATE SET \(updates.joined(separator: ", "))
                 """).run([.int(importId), .text(entity.rawValue)])
-            try db.prepare(insert + "WHERE s.status <> 'tobedeleted' AND ?2 <> '' ON CONFLICT (\"sourcedId\") DO NOTHING")
+            try db.prepare(insert + "WHERE s.status <> 'tobedeleted' AND ?2 <> '' ORDER BY s.\"sourcedId\" ON CONFLICT (\"sourcedId\") DO NOTHING")
                 .run([.int(importId), .text(entity.rawValue)])
         }
         try db.prepare("""

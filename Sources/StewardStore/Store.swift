@@ -99,6 +99,7 @@ public final class Store: @unchecked Sendable {
                 if importConnection == nil {
                     let connection = try Database(path: path)
                     try connection.execute("""
+                        \(Self.checkpointPolicy);
                         PRAGMA busy_timeout=\(busyTimeout); PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;
                         PRAGMA synchronous=FULL; PRAGMA temp_store=FILE; PRAGMA cache_size=-65536;
                         PRAGMA temp.cache_size=-262144
@@ -109,6 +110,33 @@ public final class Store: @unchecked Sendable {
             } catch { return .failure(error) }
         }
         return try result.get()
+    }
+
+    /// No connection checkpoints the WAL by itself when it commits: an import's large transaction
+    /// would otherwise make its own commit, or the next small audit write, copy the whole WAL
+    /// into the database before returning. The store checkpoints with ``checkpoint()`` instead,
+    /// after an import has answered and from a timer. The WAL file is cut back to 64 MiB after.
+    static let checkpointPolicy = "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=67108864"
+
+    /// Copies the WAL into the database as far as readers allow (PASSIVE: it never waits for or
+    /// blocks a writer), on the import connection's queue.
+    public func checkpoint() {
+        importQueue.sync {
+            do throws(StewardError) {
+                if importConnection == nil { return try writerCheckpoint() }
+                try importConnection?.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            } catch {
+                // A checkpoint that cannot run now runs next time; nothing is lost meanwhile.
+            }
+        }
+    }
+
+    private func writerCheckpoint() throws(StewardError) {
+        let result: Result<Void, StewardError> = writerQueue.sync {
+            do throws(StewardError) { try writer.execute("PRAGMA wal_checkpoint(PASSIVE)"); return .success(()) }
+            catch { return .failure(error) }
+        }
+        try result.get()
     }
 
     /// The schema version the database is at.
@@ -170,6 +198,7 @@ public final class Store: @unchecked Sendable {
             throw StewardError(.storeFailed, "cannot switch the database to WAL mode (SQLite answered \(mode ?? "nothing"))")
         }
         try db.execute("PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; PRAGMA synchronous=FULL")
+        try db.execute(Self.checkpointPolicy)
         guard try db.scalarInt("PRAGMA foreign_keys") == 1, try db.scalarInt("PRAGMA secure_delete") == 1 else {
             throw StewardError(.storeFailed, "this SQLite build refuses foreign_keys or secure_delete; Steward needs both")
         }
