@@ -16,6 +16,8 @@ final class InboxWatcher: @unchecked Sendable {
     private let directory: String
     private let importDrop: @Sendable (String, String) -> ImportReport
     private var seen: [String: String] = [:]
+    /// Drops imported but not moved out (the move failed): never imported twice.
+    private var stuck: Set<String> = []
     private var timer: DispatchSourceTimer?
 
     static let scanInterval = DispatchTimeInterval.seconds(2)
@@ -48,7 +50,8 @@ final class InboxWatcher: @unchecked Sendable {
     private func scan() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         var current: [String: String] = [:]
-        for name in names.sorted() where isCandidate(name) {
+        stuck.formIntersection(names)
+        for name in names.sorted() where isCandidate(name) && !stuck.contains(name) {
             let path = directory + "/" + name
             let signature = Self.signature(of: path)
             current[name] = signature
@@ -74,7 +77,9 @@ final class InboxWatcher: @unchecked Sendable {
         do {
             try FileManager.default.moveItem(atPath: directory + "/" + name, toPath: destination)
         } catch {
-            Log.error("inbox: cannot move \(name) to \(target): \(error.localizedDescription); remove it by hand")
+            Log.error("inbox: cannot move \(name) to \(target): \(error.localizedDescription); it is not imported again until it is renamed or removed")
+            stuck.insert(name)
+            return
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -53,6 +53,22 @@ struct BenchOptions {
         return number
     }
 
+    /// The value of `--name V` or `--name=V`, one of `choices`, or `defaultValue` when absent.
+    mutating func choice(_ name: String, default defaultValue: String, among choices: [String]) throws -> String {
+        guard let value = try value(of: name) else { return defaultValue }
+        guard choices.contains(value) else {
+            throw BenchFailure.usage("\(name) is \(choices.joined(separator: " or ")), not '\(value)'")
+        }
+        return value
+    }
+
+    /// Whether `--name` is given.
+    mutating func flag(_ name: String) -> Bool {
+        guard let index = words.firstIndex(of: name) else { return false }
+        words.remove(at: index)
+        return true
+    }
+
     /// Fails on any word no benchmark took.
     func finish() throws {
         if let word = words.first { throw BenchFailure.usage("unknown argument '\(word)'") }
