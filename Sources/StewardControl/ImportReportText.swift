@@ -6,7 +6,8 @@ public enum ImportReportText {
     public static func render(_ report: ImportReport) -> String {
         var lines: [String] = []
         let id = report.importId.map { "Import \($0)" } ?? "Dry run"
-        lines.append("\(id): \(verdictWords(report)) — \(report.source) (OneRoster \(report.oneRosterVersion))")
+        let version = report.oneRosterVersion.isEmpty ? "" : " (OneRoster \(report.oneRosterVersion))"
+        lines.append("\(id): \(verdictWords(report)) — \(report.source)\(version)")
         if !report.files.isEmpty {
             lines.append("")
             lines.append(pad("FILE", 22) + pad("MODE", 7) + pad("ROWS", 10) + pad("ADDED", 9) + pad("CHANGED", 9) + "REMOVED")

@@ -9,6 +9,8 @@ struct ImportRun {
     let progress: @Sendable (ImportProgress) -> Void
     var findings = FindingLog()
     var version: OneRosterVersion = .v1_1
+    /// Whether a manifest gave the version (a drop that could not be read has none).
+    var versionKnown = false
     var modes: [RosterEntity: Manifest.Mode] = [:]
     var files: [ImportReport.FileSummary] = []
     var changes: [String: ImportReport.Changes] = [:]
@@ -33,6 +35,7 @@ struct ImportRun {
         }
         guard let manifest = readManifest(drop, names: names) else { return try recordOutcome(.rejected, db: db) }
         version = manifest.version
+        versionKnown = true
         checkFileList(names, manifest: manifest)
         defer { Staging.dropAll(db) }
         try Staging.create(db, entities: RosterEntity.dependencyOrder)
@@ -202,9 +205,9 @@ struct ImportRun {
     /// Records this drop removes must not be named by stored records it leaves in place.
     private mutating func checkStoredDependents(_ db: Database) throws(StewardError) {
         for entity in RosterEntity.dependencyOrder where modes[entity] != .bulk {
-            let columns = RosterTables.columns(entity)
+            var checked = Set<String>()
             for spec in OneRosterSchema.columns(entity, .v1_2) + OneRosterSchema.columns(entity, .v1_1)
-            where columns.contains(spec.name) {
+            where RosterTables.columns(entity).contains(spec.name) && checked.insert(spec.name).inserted {
                 guard case .reference(let target) = spec.kind, (changes[target.fileName]?.removed ?? 0) > 0 else { continue }
                 if let (count, example) = try Staging.storedRecordsNamingRemoved(db, entity: entity, column: spec.name,
                                                                                   target: target, entityStaged: modes[entity] != nil) {
@@ -246,6 +249,7 @@ struct ImportRun {
     mutating func recordOutcome(_ verdict: ImportReport.Verdict, db: Database) throws(StewardError) -> ImportReport {
         if options.dryRun { return report(verdict, importId: nil) }
         return try db.transaction { () throws(StewardError) in
+            rosterVersion = try Self.rosterVersion(db)
             let id = try ImportRecords.insert(report(verdict, importId: nil), db: db)
             let final = report(verdict, importId: id)
             try ImportRecords.finalize(final, findings: final.findings, db: db)
@@ -284,7 +288,7 @@ struct ImportRun {
 
     func report(_ verdict: ImportReport.Verdict, importId: Int64?) -> ImportReport {
         ImportReport(importId: importId, verdict: verdict, dryRun: options.dryRun, source: options.source,
-                     oneRosterVersion: version.rawValue, startedAt: startedAt, finishedAt: Timestamp.string(Date()),
+                     oneRosterVersion: versionKnown ? version.rawValue : "", startedAt: startedAt, finishedAt: Timestamp.string(Date()),
                      files: files, changes: changes, findings: findings.report(), errors: findings.errors,
                      warnings: findings.warnings, rosterVersion: rosterVersion, massChangeGuard: guardCheck,
                      releaseOf: options.releaseOf)
@@ -298,7 +302,8 @@ struct ImportRun {
             guard let change = report.changes[file], !change.isEmpty else { return nil }
             return "\(file) +\(change.added) ~\(change.changed) -\(change.removed)"
         }
-        event.detail = (["\(report.errors) error(s), \(report.warnings) warning(s)", "roster version \(report.rosterVersion)"]
+        event.detail = (["from \(report.source)", "\(report.errors) error(s), \(report.warnings) warning(s)",
+                         "roster version \(report.rosterVersion)"]
             + (report.releaseOf.map { ["release of import \($0)"] } ?? []) + changeText).joined(separator: "; ")
         return event
     }

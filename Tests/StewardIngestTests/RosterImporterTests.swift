@@ -66,8 +66,9 @@ struct HandDrop {
         let second = try HandDrop(["users.csv": HandDrop.userHeader + HandDrop.user("u2")], modes: ["users": "bulk"])
         let report = run(store, second, limit: 1.0)
         #expect(report.verdict == .rejected)
-        #expect(report.findings.contains { $0.code == .unresolvedReference && $0.file == "enrollments.csv"
-            && $0.message.hasPrefix("1 stored enrollments record(s) (for example e1) still name users that this drop removes") })
+        #expect(report.findings.filter { $0.code == .unresolvedReference }.map(\.description) == [
+            "enrollments.csv: error: unresolved-reference: 1 stored enrollments record(s) (for example e1) still name users that this drop removes; send enrollments.csv too, or remove them in a delta",
+        ])
     }
 
     @Test func aDeltaThatDeletesAnUnknownRecordWarnsAndAppliesTheRest() throws {
@@ -119,5 +120,18 @@ struct HandDrop {
         let report = run(store, drop)
         #expect(report.verdict == .rejected)
         #expect(report.findings.map(\.description) == ["manifest.csv: error: invalid-manifest: oneroster.version is missing; it must be 1.1 or 1.2"])
+    }
+
+    @Test func aPathThatIsNoDropIsRejectedAndRecordedWithTheRosterVersionKept() throws {
+        let store = try store()
+        defer { store.close() }
+        let base = try HandDrop(["orgs.csv": HandDrop.orgs], modes: ["orgs": "bulk"])
+        #expect(run(store, base).rosterVersion == 1)
+        var options = ImportOptions(source: "/nonexistent/drop", auditCaller: AuditEvent(method: "test.import", outcome: ""))
+        options.removalLimit = 0.1
+        let report = RosterImporter(store: store).run(path: "/nonexistent/drop", options: options)
+        #expect(report.verdict == .rejected && report.importId == 2 && report.rosterVersion == 1)
+        #expect(report.oneRosterVersion == "")
+        #expect(report.findings.map(\.code) == [.unreadableDrop])
     }
 }
