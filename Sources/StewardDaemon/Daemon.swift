@@ -212,6 +212,8 @@ public final class Daemon: @unchecked Sendable {
         isStopping = true
         notifier.stopping()
         listener?.stop()
+        // An import under way is abandoned, not waited for: its transaction rolls back.
+        store.interruptImport()
         auditQuietly(AuditEvent(pid: Int64(getpid()), method: "daemon.stop", outcome: "ok", detail: "SIGTERM"))
         if let head = try? store.auditHead() {
             Log.info("stopping: audit head \(head.seq) \(head.hash.hex)")

@@ -11,6 +11,8 @@ struct FileStager {
     let columns: [ColumnSpec]
     let writer: Staging.Writer
     let progress: @Sendable (ImportProgress) -> Void
+    /// Whether the daemon is stopping: the import gives up between records.
+    let isCancelled: @Sendable () -> Bool
     private(set) var header: HeaderMap?
     private(set) var rows = 0
     private var statusInBulk = 0
@@ -21,7 +23,8 @@ struct FileStager {
     private var lastProgress = Date()
 
     init(entity: RosterEntity, file: String, mode: Manifest.Mode, columns: [ColumnSpec], writer: Staging.Writer,
-         progress: @escaping @Sendable (ImportProgress) -> Void) {
+         progress: @escaping @Sendable (ImportProgress) -> Void, isCancelled: @escaping @Sendable () -> Bool) {
+        self.isCancelled = isCancelled
         self.entity = entity
         self.file = file
         self.mode = mode
@@ -80,7 +83,7 @@ struct FileStager {
             }
         }
         try writer.insert(values, line: record.line, status: isDeletion ? "tobedeleted" : "active")
-        reportProgress()
+        try reportProgress()
     }
 
     /// Checks `status` for the file's mode; true when the row deletes its record (delta only).
@@ -109,8 +112,9 @@ struct FileStager {
         return false
     }
 
-    private mutating func reportProgress() {
+    private mutating func reportProgress() throws(StewardError) {
         guard rows % 4096 == 0 else { return }
+        if isCancelled() { throw StewardError(.storeFailed, "the import was abandoned: stewardd is stopping") }
         let now = Date()
         guard now.timeIntervalSince(lastProgress) >= 0.5 else { return }
         lastProgress = now

@@ -7,6 +7,8 @@ struct ImportRun {
     let options: ImportOptions
     let startedAt: String
     let progress: @Sendable (ImportProgress) -> Void
+    /// Whether the daemon is stopping; checked between records and before applying.
+    let isCancelled: @Sendable () -> Bool
     var findings = FindingLog()
     var version: OneRosterVersion = .v1_1
     /// Whether a manifest gave the version (a drop that could not be read has none).
@@ -19,7 +21,9 @@ struct ImportRun {
     /// Per file, where each binding column sits in its header (for findings' column numbers).
     var headerPositions: [RosterEntity: [Int?]] = [:]
 
-    init(options: ImportOptions, startedAt: String, progress: @escaping @Sendable (ImportProgress) -> Void) {
+    init(options: ImportOptions, startedAt: String, progress: @escaping @Sendable (ImportProgress) -> Void,
+         isCancelled: @escaping @Sendable () -> Bool) {
+        self.isCancelled = isCancelled
         self.options = options
         self.startedAt = startedAt
         self.progress = progress
@@ -132,7 +136,8 @@ struct ImportRun {
         let file = entity.fileName
         let columns = OneRosterSchema.columns(entity, version)
         let writer = try Staging.Writer(db, entity: entity, bindingColumns: columns)
-        var stager = FileStager(entity: entity, file: file, mode: mode, columns: columns, writer: writer, progress: progress)
+        var stager = FileStager(entity: entity, file: file, mode: mode, columns: columns, writer: writer, progress: progress,
+                                isCancelled: isCancelled)
         var parser = CSVParser()
         do {
             try drop.read(file) { chunk in
@@ -259,6 +264,7 @@ struct ImportRun {
     }
 
     private mutating func apply(_ db: Database) throws(StewardError) -> ImportReport {
+        if isCancelled() { throw StewardError(.storeFailed, "the import was abandoned: stewardd is stopping") }
         progress(ImportProgress(phase: "applying", file: "", rows: 0, rowsPerSecond: 0))
         return try db.transaction { () throws(StewardError) in
             rosterVersion = try Self.rosterVersion(db) + 1

@@ -47,7 +47,8 @@ public final class RosterImporter: @unchecked Sendable {
     /// Imports the drop at `path` (a folder or a .zip).
     public func run(path: String, options: ImportOptions) -> ImportReport {
         let started = Timestamp.string(Date())
-        var run = ImportRun(options: options, startedAt: started, progress: progress)
+        var run = ImportRun(options: options, startedAt: started, progress: progress,
+                            isCancelled: { [store] in store.isImportCancelled })
         do {
             let drop = try openDrop(at: path)
             return try store.withImportConnection { db throws(StewardError) in

@@ -255,8 +255,8 @@ enum Staging {
                 WHERE s."sourcedId" IN (SELECT "sourcedId" FROM temp.diff WHERE entity = ?2 AND kind = 'changed')
                 ON CONFLICT ("sourcedId") DO UPDATE SET \(updates.joined(separator: ", "))
                 """).run([.int(importId), .text(entity.rawValue)])
-            try db.prepare(insert + "WHERE s.status <> 'tobedeleted' AND ?2 <> '' ORDER BY s.\"sourcedId\" ON CONFLICT (\"sourcedId\") DO NOTHING")
-                .run([.int(importId), .text(entity.rawValue)])
+            try db.prepare(insert + "WHERE s.status <> 'tobedeleted' ORDER BY s.\"sourcedId\" ON CONFLICT (\"sourcedId\") DO NOTHING")
+                .run([.int(importId)])
         }
         try db.prepare("""
             INSERT INTO main.import_changes(import_id, entity, sourced_id, kind, fields)

@@ -86,6 +86,13 @@ public final class Database: @unchecked Sendable {
         return statement.text(0)
     }
 
+    /// Makes the statement running on this connection fail at once with SQLITE_INTERRUPT, which
+    /// rolls its transaction back. The one call that is safe from another thread while the
+    /// connection is open.
+    public func interrupt() {
+        if let handle { sqlite3_interrupt(handle) }
+    }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import StewardCore
+import Synchronization
 
 /// Steward's one SQLite database in the state directory: WAL, foreign keys and `secure_delete`
 /// on, `synchronous=FULL`, numbered migrations run at open.
@@ -19,6 +20,9 @@ public final class Store: @unchecked Sendable {
     private let readerQueue = DispatchQueue(label: "steward.store.reader")
     private let importQueue = DispatchQueue(label: "steward.store.import")
     private var importConnection: Database?
+    /// The import connection as seen from other threads, only to interrupt it.
+    private let interruptible = Mutex<Database?>(nil)
+    private let importsCancelled = Mutex(false)
     private let lock: StateDirectoryLock
 
     /// The database file's path.
@@ -40,9 +44,21 @@ public final class Store: @unchecked Sendable {
         try reader.execute("PRAGMA busy_timeout=\(busyTimeoutMilliseconds); PRAGMA query_only=ON")
     }
 
+    /// Abandons an import under way: its next SQLite call fails and its transaction rolls back,
+    /// leaving the previous roster whole. Safe from any thread.
+    public func interruptImport() {
+        importsCancelled.withLock { $0 = true }
+        interruptible.withLock { $0?.interrupt() }
+    }
+
+    /// True once ``interruptImport()`` was called: an import checks it between records and
+    /// before it applies, and gives up.
+    public var isImportCancelled: Bool { importsCancelled.withLock { $0 } }
+
     /// Waits for queued work and closes every connection (checkpointing the WAL).
     public func close() {
         importQueue.sync {
+            interruptible.withLock { $0 = nil }
             importConnection?.close()
             importConnection = nil
         }
@@ -105,6 +121,7 @@ public final class Store: @unchecked Sendable {
                         PRAGMA temp.cache_size=-262144
                         """)
                     importConnection = connection
+                    interruptible.withLock { $0 = connection }
                 }
                 return .success(try body(importConnection!))
             } catch { return .failure(error) }

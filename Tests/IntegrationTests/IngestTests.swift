@@ -235,4 +235,32 @@ extension RunningDaemon {
         #expect(try runCommand(Binaries.stewardctl, ["--socket", sandbox.socketPath, "audit", "verify"]).status == 0)
         #expect(daemon.stop() == 0)
     }
+
+    @Test func sigtermDuringAnImportAbandonsItCleanlyAndExitsZero() throws {
+        let sandbox = try Sandbox(roles: People.roles)
+        defer { sandbox.remove() }
+        let daemon = try DaemonProcess(sandbox: sandbox)
+        try daemon.waitUntilReady()
+        let big = try GeneratedDrop(in: sandbox.root, name: "big", students: 20_000)
+        let client = try daemon.client()
+        var sawProgress = false
+        let request = try ControlRequest(method: ControlMethod.rosterImport.rawValue,
+                                         parameters: RosterImportParameters(path: big.path), more: true)
+        do {
+            try client.stream(request) { reply in
+                guard !sawProgress, try reply.decode(RosterImportReply.self).progress != nil else { return }
+                sawProgress = true
+                daemon.send(SIGTERM)
+            }
+        } catch {
+            // The daemon closes the connection as it stops.
+        }
+        #expect(sawProgress)
+        #expect(daemon.waitForExit(timeout: 30) == 0, "\(daemon.log)")
+        daemon.notify.close()
+        #expect(try sqlite(sandbox.databasePath, "SELECT count(*) FROM roster_users").stdout == "0\n")
+        #expect(try sqlite(sandbox.databasePath, "PRAGMA integrity_check").stdout == "ok\n")
+        let methods = try sqlite(sandbox.databasePath, "SELECT method FROM audit_log ORDER BY seq").stdout
+        #expect(methods.hasSuffix("daemon.stop\n"))
+    }
 }
