@@ -2,14 +2,21 @@ import Foundation
 import StewardCore
 import StewardStore
 
+/// One checked record on its way to the staging table.
+struct StagedRow: Sendable {
+    var values: [String]
+    var line: Int
+    var status: String
+}
+
 /// Reads one rostering file record by record: the header first, then each row checked value by
-/// value and written to the file's staging table.
-struct FileStager {
+/// value and handed on as a ``StagedRow``. It runs on a reading thread of its own while the
+/// import connection writes the previous rows (see ``StagingPipeline``).
+struct FileStager: Sendable {
     let entity: RosterEntity
     let file: String
     let mode: Manifest.Mode
     let columns: [ColumnSpec]
-    let writer: Staging.Writer
     let progress: @Sendable (ImportProgress) -> Void
     /// Whether the daemon is stopping: the import gives up between records.
     let isCancelled: @Sendable () -> Bool
@@ -22,28 +29,29 @@ struct FileStager {
     private let started = Date()
     private var lastProgress = Date()
 
-    init(entity: RosterEntity, file: String, mode: Manifest.Mode, columns: [ColumnSpec], writer: Staging.Writer,
+    init(entity: RosterEntity, file: String, mode: Manifest.Mode, columns: [ColumnSpec],
          progress: @escaping @Sendable (ImportProgress) -> Void, isCancelled: @escaping @Sendable () -> Bool) {
         self.isCancelled = isCancelled
         self.entity = entity
         self.file = file
         self.mode = mode
         self.columns = columns
-        self.writer = writer
         self.progress = progress
         statusIndex = columns.firstIndex { $0.name == "status" }
         modifiedIndex = columns.firstIndex { $0.name == "dateLastModified" }
     }
 
-    mutating func take(_ record: CSVRecord, findings: inout FindingLog) throws(StewardError) {
+    /// Checks one record; returns the row to stage, or nil for the header or a record too broken
+    /// to stage.
+    mutating func take(_ record: CSVRecord, findings: inout FindingLog) throws(StewardError) -> StagedRow? {
         guard let header else {
             header = HeaderMap(header: record, columns: columns, file: file, findings: &findings)
-            return
+            return nil
         }
         guard record.fields.count == header.width else {
             findings.error(.wrongFieldCount, file, line: record.line,
                            "has \(record.fields.count) field(s); the header has \(header.width)")
-            return
+            return nil
         }
         rows += 1
         var values = [String](repeating: "", count: columns.count)
@@ -82,8 +90,8 @@ struct FileStager {
                 values[index] = ValueRules.items(values[index]).joined(separator: ",")
             }
         }
-        try writer.insert(values, line: record.line, status: isDeletion ? "tobedeleted" : "active")
         try reportProgress()
+        return StagedRow(values: values, line: record.line, status: isDeletion ? "tobedeleted" : "active")
     }
 
     /// Checks `status` for the file's mode; true when the row deletes its record (delta only).
@@ -122,13 +130,8 @@ struct FileStager {
         progress(ImportProgress(phase: "reading", file: file, rows: rows, rowsPerSecond: rate))
     }
 
-    /// Indexes the staged file and reports what only the whole file shows: repeated sourcedIds,
-    /// and the warnings that are counted rather than repeated.
-    mutating func closeOut(findings: inout FindingLog) throws(StewardError) {
-        for (line, id, first) in try writer.finish() {
-            findings.error(.duplicateId, file, line: line, column: (header?.positions[0] ?? 0) + 1,
-                           "sourcedId \(id) is also on line \(first); each record appears once")
-        }
+    /// The warnings that are counted rather than repeated, once the whole file is read.
+    func closeOut(findings: inout FindingLog) {
         if statusInBulk > 1 {
             findings.warning(.statusInBulk, file, "\(statusInBulk) rows fill status or dateLastModified in bulk mode; ignored")
         }

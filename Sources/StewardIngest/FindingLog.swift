@@ -3,7 +3,7 @@ import StewardCore
 /// Collects an import's findings. Every finding is counted; only the first few of each kind per
 /// file are kept, then one line says how many more there were, so a drop with a million bad
 /// rows yields a readable report and a small import record.
-struct FindingLog {
+struct FindingLog: Sendable {
     static let keptPerKind = 20
 
     private(set) var kept: [Finding] = []
@@ -17,6 +17,21 @@ struct FindingLog {
         let count = (counts[key] ?? 0) + 1
         counts[key] = count
         if count <= Self.keptPerKind { kept.append(finding) }
+    }
+
+    /// Adds what another log collected (a reading thread's), keeping the same limits.
+    mutating func absorb(_ other: FindingLog) {
+        errors += other.errors
+        warnings += other.warnings
+        for finding in other.kept {
+            let key = finding.file + "\u{0}" + finding.code.rawValue
+            if (counts[key] ?? 0) < Self.keptPerKind { kept.append(finding) }
+            counts[key] = (counts[key] ?? 0) + 1
+        }
+        for (key, count) in other.counts {
+            let keptHere = other.kept.filter { $0.file + "\u{0}" + $0.code.rawValue == key }.count
+            counts[key] = (counts[key] ?? 0) + count - keptHere
+        }
     }
 
     mutating func error(_ code: Finding.Code, _ file: String, line: Int = 0, column: Int = 0, _ message: String) {

@@ -3,7 +3,7 @@ import StewardCore
 /// Where each of the binding's columns sits in a file's header row. The binding asks for every
 /// column, in order; real exports add vendor columns and misspell names, and each case is told
 /// apart: an extra column is a warning, a misspelled or missing required one an error.
-struct HeaderMap {
+struct HeaderMap: Sendable {
     /// For each of the binding's columns, the index of the header field that holds it.
     var positions: [Int?]
     /// How many fields each record must have.

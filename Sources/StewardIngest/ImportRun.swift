@@ -136,27 +136,37 @@ struct ImportRun {
         let file = entity.fileName
         let columns = OneRosterSchema.columns(entity, version)
         let writer = try Staging.Writer(db, entity: entity, bindingColumns: columns)
-        var stager = FileStager(entity: entity, file: file, mode: mode, columns: columns, writer: writer, progress: progress,
+        let stager = FileStager(entity: entity, file: file, mode: mode, columns: columns, progress: progress,
                                 isCancelled: isCancelled)
-        var parser = CSVParser()
-        do {
-            try drop.read(file) { chunk in
-                try parser.feed(chunk, record: { try stager.take($0, findings: &findings) },
-                                problem: { report($0, file: file) })
+        let pipeline = StagingPipeline(drop: drop, file: file, stager: stager)
+        do throws(StewardError) {
+            while let batch = pipeline.next() {
+                for row in batch { try writer.insert(row.values, line: row.line, status: row.status) }
             }
-            try parser.finish(record: { try stager.take($0, findings: &findings) }, problem: { report($0, file: file) })
-        } catch let error as StewardError {
-            throw error
         } catch {
-            findings.error(.unreadableDrop, file, "\(error)")
+            pipeline.cancel()
+            _ = pipeline.finish()
+            throw error
         }
-        if parser.sawByteOrderMark {
+        let outcome = pipeline.finish()
+        findings.absorb(outcome.findings)
+        for problem in outcome.problems { report(problem, file: file) }
+        if let failure = outcome.failure {
+            if isCancelled() { throw StewardError(.storeFailed, failure) }
+            findings.error(.unreadableDrop, file, failure)
+        }
+        if outcome.sawByteOrderMark {
             findings.warning(.byteOrderMark, file, line: 1, column: 1, "starts with a UTF-8 byte-order mark; read past it")
         }
-        if stager.header == nil { findings.error(.missingColumn, file, "the file is empty: not even a header row") }
-        try stager.closeOut(findings: &findings)
-        headerPositions[entity] = stager.header?.positions
-        files.append(ImportReport.FileSummary(file: file, mode: mode.rawValue, rows: stager.rows))
+        let header = outcome.stager.header
+        if header == nil { findings.error(.missingColumn, file, "the file is empty: not even a header row") }
+        for (line, id, first) in try writer.finish() {
+            findings.error(.duplicateId, file, line: line, column: (header?.positions[0] ?? 0) + 1,
+                           "sourcedId \(id) is also on line \(first); each record appears once")
+        }
+        outcome.stager.closeOut(findings: &findings)
+        headerPositions[entity] = header?.positions
+        files.append(ImportReport.FileSummary(file: file, mode: mode.rawValue, rows: outcome.stager.rows))
     }
 
     private mutating func report(_ problem: CSVProblem, file: String) {
