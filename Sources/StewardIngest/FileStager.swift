@@ -22,6 +22,11 @@ struct FileStager: Sendable {
     let isCancelled: @Sendable () -> Bool
     private(set) var header: HeaderMap?
     private(set) var rows = 0
+    /// The sourcedIds of the files read before this one whose whole set this drop carries
+    /// (bulk), so a reference to them is checked here, on the reading thread, by a hash lookup.
+    let knownIds: [RosterEntity: Set<String>]
+    /// This file's own sourcedIds, collected when later files refer to it.
+    private(set) var ids: Set<String>?
     private var statusInBulk = 0
     private var passwords = 0
     private let statusIndex: Int?
@@ -30,8 +35,11 @@ struct FileStager: Sendable {
     private var lastProgress = Date()
 
     init(entity: RosterEntity, file: String, mode: Manifest.Mode, columns: [ColumnSpec],
+         knownIds: [RosterEntity: Set<String>], collectsIds: Bool,
          progress: @escaping @Sendable (ImportProgress) -> Void, isCancelled: @escaping @Sendable () -> Bool) {
         self.isCancelled = isCancelled
+        self.knownIds = knownIds
+        ids = collectsIds ? Set() : nil
         self.entity = entity
         self.file = file
         self.mode = mode
@@ -85,11 +93,28 @@ struct FileStager: Sendable {
             case .refused(let code, let message):
                 findings.error(code, file, line: record.line, column: column, "\(spec.name): \(message)")
             }
-            if case .referenceList = spec.kind, values[index].utf8.contains(where: { $0 == 0x20 || $0 == 0x09 }) {
-                // Stored as a plain comma-separated list, so SQL can check each item.
-                values[index] = ValueRules.items(values[index]).joined(separator: ",")
+            switch spec.kind {
+            case .reference(let target):
+                if let known = knownIds[target], !known.contains(values[index]) {
+                    findings.error(.unresolvedReference, file, line: record.line, column: column,
+                                   "\(spec.name) of \(values[0]) names \(target.rawValue) '\(values[index])', which is neither in this drop nor in the stored roster")
+                }
+            case .referenceList(let target):
+                if values[index].utf8.contains(where: { $0 == 0x20 || $0 == 0x09 }) {
+                    // Stored as a plain comma-separated list, so SQL can check each item.
+                    values[index] = ValueRules.items(values[index]).joined(separator: ",")
+                }
+                if let known = knownIds[target] {
+                    for item in values[index].split(separator: ",") where !known.contains(String(item)) {
+                        findings.error(.unresolvedReference, file, line: record.line, column: column,
+                                       "\(spec.name) names \(target.rawValue) '\(item)', which is neither in this drop nor in the stored roster")
+                    }
+                }
+            default:
+                break
             }
         }
+        if ids != nil && !isDeletion { ids?.insert(values[0]) }
         try reportProgress()
         return StagedRow(values: values, line: record.line, status: isDeletion ? "tobedeleted" : "active")
     }

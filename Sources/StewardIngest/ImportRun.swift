@@ -20,6 +20,9 @@ struct ImportRun {
     var rosterVersion: Int64 = 0
     /// Per file, where each binding column sits in its header (for findings' column numbers).
     var headerPositions: [RosterEntity: [Int?]] = [:]
+    /// The sourcedIds of each bulk file read so far that others refer to: references to them are
+    /// checked while reading, not by SQL afterwards.
+    var bulkIds: [RosterEntity: Set<String>] = [:]
 
     init(options: ImportOptions, startedAt: String, progress: @escaping @Sendable (ImportProgress) -> Void,
          isCancelled: @escaping @Sendable () -> Bool) {
@@ -136,8 +139,9 @@ struct ImportRun {
         let file = entity.fileName
         let columns = OneRosterSchema.columns(entity, version)
         let writer = try Staging.Writer(db, entity: entity, bindingColumns: columns)
-        let stager = FileStager(entity: entity, file: file, mode: mode, columns: columns, progress: progress,
-                                isCancelled: isCancelled)
+        let stager = FileStager(entity: entity, file: file, mode: mode, columns: columns, knownIds: bulkIds,
+                                collectsIds: mode == .bulk && Self.referencedEntities.contains(entity),
+                                progress: progress, isCancelled: isCancelled)
         let pipeline = StagingPipeline(drop: drop, file: file, stager: stager)
         do throws(StewardError) {
             while let batch = pipeline.next() {
@@ -165,6 +169,7 @@ struct ImportRun {
                            "sourcedId \(id) is also on line \(first); each record appears once")
         }
         outcome.stager.closeOut(findings: &findings)
+        if let ids = outcome.stager.ids { bulkIds[entity] = ids }
         headerPositions[entity] = header?.positions
         files.append(ImportReport.FileSummary(file: file, mode: mode.rawValue, rows: outcome.stager.rows))
     }
@@ -189,9 +194,15 @@ struct ImportRun {
 
     // MARK: References
 
+    /// Entities other files refer to.
+    static let referencedEntities: Set<RosterEntity> = [.orgs, .academicSessions, .courses, .classes, .users, .userProfiles]
+
+    /// References the reading threads could not check (to a delta or absent file, or within the
+    /// same file), resolved in SQL against the drop and the stored roster.
     private mutating func checkReferences(_ db: Database) throws(StewardError) {
         for entity in RosterEntity.dependencyOrder where modes[entity] != nil {
             for (index, column) in OneRosterSchema.columns(entity, version).enumerated() {
+                if let target = column.kind.referencedEntity, target != entity, bulkIds[target] != nil { continue }
                 switch column.kind {
                 case .reference(let target):
                     for (line, id, value) in try Staging.unresolvedReferences(db, entity: entity, column: column.name,

@@ -55,6 +55,16 @@ public enum ColumnKind: Sendable, Equatable {
     case secret
 }
 
+extension ColumnKind {
+    /// The file a reference or reference-list column points into.
+    public var referencedEntity: RosterEntity? {
+        switch self {
+        case .reference(let target), .referenceList(let target): return target
+        default: return nil
+        }
+    }
+}
+
 /// One column of a file.
 public struct ColumnSpec: Sendable, Equatable {
     public let name: String
