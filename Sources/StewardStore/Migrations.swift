@@ -32,11 +32,9 @@ enum Migrations {
         """
 
     // 2: the roster, and the record of every import with its findings and change set.
-    static let migration2 = RosterTables.createStatements() + """
+    static let migration2 = RosterTables.createStatements() + "\n"
+        + RosterTables.indexes.map { $0.sql + ";" }.joined(separator: "\n") + """
 
-        CREATE INDEX roster_users_role ON roster_users("role");
-        CREATE INDEX roster_enrollments_user ON roster_enrollments("userSourcedId");
-        CREATE INDEX roster_enrollments_class ON roster_enrollments("classSourcedId");
         CREATE TABLE imports (
             id              INTEGER PRIMARY KEY,
             started_at      TEXT    NOT NULL,

@@ -29,6 +29,13 @@ public enum RosterTables {
     /// `"givenName"`: a column name quoted for SQL.
     public static func quoted(_ column: String) -> String { "\"" + column + "\"" }
 
+    /// The secondary indexes of the roster tables: (table's entity, index name, its DDL).
+    public static let indexes: [(entity: RosterEntity, name: String, sql: String)] = [
+        (.users, "roster_users_role", "CREATE INDEX roster_users_role ON roster_users(\"role\")"),
+        (.enrollments, "roster_enrollments_user", "CREATE INDEX roster_enrollments_user ON roster_enrollments(\"userSourcedId\")"),
+        (.enrollments, "roster_enrollments_class", "CREATE INDEX roster_enrollments_class ON roster_enrollments(\"classSourcedId\")"),
+    ]
+
     /// The DDL of migration 2, derived from the schema so the two cannot drift.
     static func createStatements() -> String {
         RosterEntity.dependencyOrder.map { entity in
