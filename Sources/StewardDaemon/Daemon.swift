@@ -73,8 +73,10 @@ public final class Daemon: @unchecked Sendable {
         }
         inbox = InboxWatcher(directory: configuration.inboxDirectory, queue: importQueue) { [unowned self] path, source in
             let options = importOptions(source: source, event: AuditEvent(method: "inbox.import", outcome: ""))
-            let report = RosterImporter(store: store).run(path: path, options: options)
+            let importer = RosterImporter(store: store)
+            let report = importer.run(path: path, options: options)
             logImport(report)
+            importer.discardStaging()
             store.checkpoint()
             return report
         }

@@ -91,6 +91,7 @@ extension Daemon {
                 let reply = (try? ControlReply.ok(RosterImportReply(report: report)))
                     ?? .failure(.internalError, "the import report could not be encoded")
                 sink.send(reply, isLast: true)
+                importer.discardStaging()
                 store.checkpoint()
             }
         }

@@ -44,7 +44,9 @@ struct ImportRun {
         version = manifest.version
         versionKnown = true
         checkFileList(names, manifest: manifest)
-        defer { Staging.dropAll(db) }
+        // The staging tables stay until RosterImporter.discardStaging(), which the daemon calls
+        // once the report is sent: dropping a large drop's tables overwrites them (secure_delete)
+        // and the operator need not wait for that.
         try Staging.create(db, entities: RosterEntity.dependencyOrder)
         // Staging and checking run in one read transaction: TEMP writes batch up instead of
         // committing row by row, and every check sees one snapshot of the stored roster. It takes

@@ -44,6 +44,12 @@ public final class RosterImporter: @unchecked Sendable {
         self.progress = progress
     }
 
+    /// Drops the last import's staging tables, overwriting their pages (they hold student data).
+    /// Call it after the report has gone out; the next import would do it first anyway.
+    public func discardStaging() {
+        try? store.withImportConnection { db throws(StewardError) in Staging.dropAll(db) }
+    }
+
     /// Imports the drop at `path` (a folder or a .zip).
     public func run(path: String, options: ImportOptions) -> ImportReport {
         let started = Timestamp.string(Date())
