@@ -1,4 +1,4 @@
-/// The synthetic district's source of chance: SplitMix64 (Steele, Lea and Flood, 2014), seeded
+/// The synthetic district's source of chance: ``SplitMix64``, seeded
 /// per record from the run's seed, a stream and the record's number.
 ///
 /// Every record draws from its own generator, so any record can be rebuilt on its own, in any
@@ -11,26 +11,16 @@ struct SyntheticRandom {
         case district = 1, school, student, guardian, teacher, administrator, classroom, defects, delta
     }
 
-    private var state: UInt64
+    private var generator: SplitMix64
 
     init(seed: UInt64, _ stream: Stream, _ index: Int = 0) {
-        var mixer = SyntheticRandom(state: seed)
+        var mixer = SplitMix64(seed: seed)
         let base = mixer.next()
-        state = base ^ (stream.rawValue &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(bitPattern: Int64(index)) &* 0xAEF1_7502_108E_F2D9)
+        generator = SplitMix64(seed: base ^ (stream.rawValue &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(bitPattern: Int64(index)) &* 0xAEF1_7502_108E_F2D9))
         _ = next()
     }
 
-    private init(state: UInt64) {
-        self.state = state
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// A number in `0..<bound` (bound > 0), by multiply-high; the bias is far below anything a
     /// synthetic roster could show.
