@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "StewardDaemon",
             dependencies: [
-                "StewardCore", "StewardCrypto", "StewardStore", "StewardControl", "StewardIngest",
+                "StewardCore", "StewardCrypto", "StewardStore", "StewardTLS", "StewardControl", "StewardIngest",
                 .product(name: "ConnectorKit", package: "ConnectorKit"),
             ]
         ),

@@ -150,6 +150,40 @@ public struct ReloadResult: Sendable, Codable, Equatable {
     }
 }
 
+/// The HTTPS listener partners pull from, as `status` shows it.
+public struct APIStatus: Sendable, Codable, Equatable {
+    /// The configured address (`0.0.0.0:8443`) and the port actually bound.
+    public var listen: String
+    public var port: Int
+    /// `intermediate` (TLS 1.2 and 1.3) or `modern` (TLS 1.3 only).
+    public var profile: String
+    public var mutualTLS: Bool
+    /// When the served certificate expires (UTC), so operators renew it in time.
+    public var certificateExpiry: String?
+    public var openConnections: Int
+    public var acceptedConnections: Int
+    public var refusedConnections: Int
+    public var failedHandshakes: Int
+    public var responses: Int
+    public var timeouts: Int
+
+    public init(listen: String, port: Int, profile: String, mutualTLS: Bool, certificateExpiry: String?,
+                openConnections: Int, acceptedConnections: Int, refusedConnections: Int, failedHandshakes: Int,
+                responses: Int, timeouts: Int) {
+        self.listen = listen
+        self.port = port
+        self.profile = profile
+        self.mutualTLS = mutualTLS
+        self.certificateExpiry = certificateExpiry
+        self.openConnections = openConnections
+        self.acceptedConnections = acceptedConnections
+        self.refusedConnections = refusedConnections
+        self.failedHandshakes = failedHandshakes
+        self.responses = responses
+        self.timeouts = timeouts
+    }
+}
+
 /// `steward.Service.Status`: how the daemon is doing.
 public struct ServiceStatus: Sendable, Codable, Equatable {
     public var state: String
@@ -166,6 +200,8 @@ public struct ServiceStatus: Sendable, Codable, Equatable {
     public var lastReload: ReloadResult?
     public var auditEntries: Int64
     public var controlConnections: Int
+    /// The partner listener, when `[API]` is configured.
+    public var api: APIStatus?
 
     public init(state: String, district: String, startedAt: String, uptimeSeconds: Int, configFile: String,
                 stateDirectory: String, socket: String, schemaVersion: Int, sharing: SharingState,
@@ -185,6 +221,7 @@ public struct ServiceStatus: Sendable, Codable, Equatable {
         self.lastReload = lastReload
         self.auditEntries = auditEntries
         self.controlConnections = controlConnections
+        api = nil
     }
 }
 

@@ -124,13 +124,15 @@ extension Daemon: ControlHandling {
 
     private func status() throws -> ServiceStatus {
         let head = try store.auditEntryCount()
-        return ServiceStatus(
+        var status = ServiceStatus(
             state: "running", district: configuration.district, startedAt: Timestamp.string(startedAt),
             uptimeSeconds: Int(Date().timeIntervalSince(startedAt)), configFile: configuration.file,
             stateDirectory: configuration.stateDirectory, socket: configuration.socketPath,
             schemaVersion: try store.currentSchemaVersion(), sharing: try sharingState(),
             modules: modules.map(\.info), refusedModules: refusedModules.map { ModuleRefusal(file: $0.file, reason: $0.reason) },
             lastReload: lastReload, auditEntries: head, controlConnections: listener?.connectionCount ?? 0)
+        status.api = partnerListener?.status
+        return status
     }
 
     /// One page, or with `more` a stream of pages of 500, oldest first.

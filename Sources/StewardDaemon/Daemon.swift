@@ -9,6 +9,7 @@ import StewardCore
 import StewardCrypto
 import StewardIngest
 import StewardStore
+import StewardTLS
 
 /// The running daemon: configuration, store, modules, control socket, signals and systemd
 /// notification. Its mutable state lives on one serial service queue; control requests, reloads,
@@ -29,6 +30,8 @@ public final class Daemon: @unchecked Sendable {
     var lastReload: ReloadResult?
     var listener: ControlListener?
     private var inbox: InboxWatcher?
+    /// The HTTPS listener partners pull from, when `[API]` is configured.
+    var partnerListener: PartnerListener?
     private var watchdogTimer: DispatchSourceTimer?
     private var checkpointTimer: DispatchSourceTimer?
     private var isStopping = false
@@ -81,16 +84,23 @@ public final class Daemon: @unchecked Sendable {
             return report
         }
         try inbox?.start()
+        let loops = EventLoops()
         listener = try ControlListener(
             path: configuration.socketPath, mode: configuration.socketMode,
-            maxConnections: configuration.maxControlConnections, loops: EventLoops(), handler: self,
+            maxConnections: configuration.maxControlConnections, loops: loops, handler: self,
             environment: environment)
+        if let api = configuration.api { partnerListener = try PartnerListener(api, loops: loops) }
     }
 
     private func becomeReady() {
         // Once running, a write waits out an import's final transaction instead of failing.
         store.setBusyTimeout(milliseconds: 60_000)
         listener?.start()
+        partnerListener?.start()
+        if let api = partnerListener {
+            Log.info("partner listener: https on \(api.settings.listen) (port \(api.server.port), \(api.settings.profile.rawValue)"
+                     + (api.settings.clientCA == nil ? ")" : ", client certificates required)"))
+        }
         startWatchdog()
         startCheckpoints()
         notifier.ready(status: statusLine())
@@ -193,6 +203,14 @@ public final class Daemon: @unchecked Sendable {
             return ReloadResult(applied: false, at: Timestamp.string(Date()), changes: [], problems: refusals.map(\.description))
         }
         var changes = ConfigurationChanges.between(configuration, candidate)
+        if let listener = partnerListener, let api = candidate.api, api.listen == listener.settings.listen {
+            // Certificates are renewed in place: load them again on every reload.
+            do throws(TLSError) { try listener.reloadCertificate(api) } catch {
+                return ReloadResult(applied: false, at: Timestamp.string(Date()), changes: [],
+                                    problems: ["\(error.file ?? api.certificate): \(error.message)"])
+            }
+            changes.append("partner listener certificate loaded again")
+        }
         changes += newModules.map { "module \($0.info.name) loaded from \($0.info.file)" }
         var applied = candidate
         // These are bound at start; a new value takes effect at the next restart.
@@ -200,6 +218,7 @@ public final class Daemon: @unchecked Sendable {
         applied.socketPath = configuration.socketPath
         applied.socketMode = configuration.socketMode
         applied.maxControlConnections = configuration.maxControlConnections
+        if applied.api?.listen != configuration.api?.listen { applied.api = configuration.api }
         configuration = applied
         modules += newModules
         return ReloadResult(applied: true, at: Timestamp.string(Date()), changes: changes, problems: [])
@@ -214,6 +233,7 @@ public final class Daemon: @unchecked Sendable {
         isStopping = true
         notifier.stopping()
         listener?.stop()
+        partnerListener?.stop()
         // An import under way is abandoned, not waited for: its transaction rolls back.
         store.interruptImport()
         auditQuietly(AuditEvent(pid: Int64(getpid()), method: "daemon.stop", outcome: "ok", detail: "SIGTERM"))
@@ -273,6 +293,7 @@ enum ConfigurationChanges {
             ("Socket", old.socketPath != new.socketPath),
             ("SocketMode", old.socketMode != new.socketMode),
             ("MaxConnections", old.maxControlConnections != new.maxControlConnections),
+            ("[API] Listen", old.api?.listen != new.api?.listen),
         ]
         for (key, changed) in restartOnly where changed {
             changes.append("\(key) changed; it takes effect at the next restart")

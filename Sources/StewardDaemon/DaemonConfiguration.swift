@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import StewardCore
+import StewardTLS
 
 /// steward.conf, read and checked. Relative paths resolve against the directory of the file.
 public struct DaemonConfiguration: Sendable, Equatable {
@@ -22,6 +23,17 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// The mass-change guard: the largest share of current students or sections one bulk drop may
     /// remove before it is held for a steward (0.10 = 10%).
     public var massChangeLimit: Double
+    /// The HTTPS listener partners pull from, when `[API]` is configured.
+    public var api: APISettings?
+
+    /// `[API]`: where partners connect, and with which certificate.
+    public struct APISettings: Sendable, Equatable {
+        public var listen: String
+        public var certificate: String
+        public var privateKey: String
+        public var clientCA: String?
+        public var profile: TLSPolicy
+    }
 
     /// What the command line overrides, so tests and the demo run anywhere without root.
     public struct Overrides: Sendable, Equatable {
@@ -42,6 +54,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         .init("Control", keys: [.init("Socket"), .init("SocketMode"), .init("MaxConnections")]),
         .init("Roles", keys: Role.allCases.map { .init($0.rawValue, repeatable: true) }),
         .init("Import", keys: [.init("MassChangeLimit")]),
+        .init("API", keys: [.init("Listen", required: false), .init("Certificate"), .init("PrivateKey"),
+                            .init("ClientCA"), .init("Profile")]),
     ])
 
     /// Reads and checks `path`. Every problem is returned, each naming `file:line: key`.
@@ -113,7 +127,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
                 socketMode: socketMode(),
                 maxControlConnections: maxConnections(),
                 roleGroups: roleGroups(),
-                massChangeLimit: massChangeLimit()
+                massChangeLimit: massChangeLimit(),
+                api: apiSettings()
             )
             return configuration
         }
@@ -154,6 +169,47 @@ public struct DaemonConfiguration: Sendable, Equatable {
             return count
         }
 
+        /// `[API]`, checked as far as a start would: the address parses, the certificate and key
+        /// load under the TLS policy, the client CA file reads.
+        private mutating func apiSettings() -> APISettings? {
+            let entries = file.entries(in: "API")
+            guard !entries.isEmpty else { return nil }
+            guard let listen = file.first("API", "Listen") else {
+                problems.append(ConfigurationProblem(file.path, entries[0].line, "Listen",
+                    "[API] needs Listen= (such as 0.0.0.0:8443), or remove the section to run without a partner listener"))
+                return nil
+            }
+            if listen.value.lowercased().hasPrefix("http://") {
+                problem(listen, "plain http is never served; Steward listens for HTTPS only: write the address alone, such as 0.0.0.0:8443")
+            } else {
+                do throws(HTTPSServerError) { _ = try HTTPSServer.Address(parsing: listen.value) }
+                catch { problem(listen, error.message) }
+            }
+            var required: [String: String] = [:]
+            for key in ["Certificate", "PrivateKey"] {
+                if let entry = file.first("API", key) {
+                    required[key] = absolutePath(entry.value, relativeTo: directory)
+                } else {
+                    problems.append(ConfigurationProblem(file.path, listen.line, key, "required in [API] with Listen="))
+                }
+            }
+            let clientCA = file.first("API", "ClientCA").map { absolutePath($0.value, relativeTo: directory) }
+            var profile = TLSPolicy.intermediate
+            if let entry = file.first("API", "Profile") {
+                if let chosen = TLSPolicy(rawValue: entry.value) { profile = chosen }
+                else { problem(entry, "'\(entry.value)' is not a TLS profile; use intermediate (TLS 1.2 and 1.3) or modern (TLS 1.3 only)") }
+            }
+            guard let certificate = required["Certificate"], let privateKey = required["PrivateKey"] else { return nil }
+            let settings = APISettings(listen: listen.value, certificate: certificate, privateKey: privateKey,
+                                       clientCA: clientCA, profile: profile)
+            do throws(TLSError) { _ = try settings.makeContext() } catch {
+                let key = error.file == privateKey ? "PrivateKey" : error.file == clientCA ? "ClientCA" : "Certificate"
+                let line = file.first("API", key)?.line ?? listen.line
+                problems.append(ConfigurationProblem(file.path, line, key, error.message))
+            }
+            return settings
+        }
+
         private mutating func massChangeLimit() -> Double {
             guard let entry = file.first("Import", "MassChangeLimit") else { return 0.10 }
             let text = entry.value.hasSuffix("%") ? String(entry.value.dropLast()) : entry.value
@@ -179,6 +235,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
             }
             return groups
         }
+    }
+}
+
+extension DaemonConfiguration.APISettings {
+    /// The TLS context these settings describe; errors name the file at fault.
+    func makeContext() throws(TLSError) -> TLSServerContext {
+        try TLSServerContext(certificate: TLSCertificateFiles(chainFile: certificate, privateKeyFile: privateKey),
+                             clientCAFile: clientCA, profile: profile)
     }
 }
 

@@ -161,6 +161,14 @@ struct Invocation {
             "Socket:       \(status.socket) (\(status.controlConnections) connection(s))",
             "Audit log:    \(status.auditEntries) entries",
         ]
+        if let api = status.api {
+            lines.append("Partner API:  https on \(api.listen) (port \(api.port), \(api.profile)\(api.mutualTLS ? ", client certificates required" : ""))"
+                + (api.certificateExpiry.map { "; certificate expires \($0)" } ?? ""))
+            lines.append("              \(api.openConnections) open, \(api.acceptedConnections) accepted, \(api.refusedConnections) refused, "
+                + "\(api.failedHandshakes) failed handshakes, \(api.responses) responses, \(api.timeouts) timeouts")
+        } else {
+            lines.append("Partner API:  not configured ([API] in steward.conf)")
+        }
         if status.modules.isEmpty { lines.append("Modules:      none") }
         for (index, module) in status.modules.enumerated() {
             lines.append((index == 0 ? "Modules:      " : "              ")

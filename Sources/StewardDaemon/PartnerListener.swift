@@ -1,0 +1,70 @@
+import Dispatch
+import Foundation
+import StewardControl
+import StewardCore
+import StewardStore
+import StewardTLS
+
+/// The HTTPS listener partners pull from (`[API]`): the TLS policy's server context, held so a
+/// reload can swap the certificate without dropping open connections, and the server on the
+/// daemon's event loops. Connector modules mount their routes on its router; until one does,
+/// every path answers 404.
+final class PartnerListener: Sendable {
+    let settings: DaemonConfiguration.APISettings
+    let contexts: TLSServerContextHolder
+    let server: HTTPSServer
+    let router = HTTPRouter()
+
+    init(_ settings: DaemonConfiguration.APISettings, loops: EventLoops) throws(StewardError) {
+        self.settings = settings
+        do {
+            contexts = TLSServerContextHolder(try settings.makeContext())
+            let address = try HTTPSServer.Address(parsing: settings.listen)
+            server = try HTTPSServer(address: address, contexts: contexts, router: router,
+                                     nextLoop: { loops.next() }, events: Self.log)
+        } catch let error as TLSError {
+            throw StewardError(.configurationInvalid, error.message, location: error.file ?? settings.certificate)
+        } catch let error as HTTPSServerError {
+            throw StewardError(.configurationInvalid, error.message, location: "[API] Listen=\(settings.listen)")
+        } catch {
+            throw StewardError(.configurationInvalid, "\(error)", location: "[API]")
+        }
+    }
+
+    func start() { server.start() }
+
+    /// Loads the certificate and key again (a renewed certificate): new connections use it,
+    /// open ones keep theirs. Throws without changing anything when the files do not load.
+    func reloadCertificate(_ candidate: DaemonConfiguration.APISettings) throws(TLSError) {
+        contexts.replace(with: try candidate.makeContext())
+    }
+
+    /// Stops accepting, lets in-flight responses finish for a moment, closes the rest.
+    func stop() {
+        let done = DispatchSemaphore(value: 0)
+        server.stop(gracePeriod: .seconds(2)) { done.signal() }
+        _ = done.wait(timeout: .now() + 5)
+    }
+
+    var status: APIStatus {
+        let statistics = server.statistics
+        let context = contexts.current
+        return APIStatus(
+            listen: settings.listen, port: Int(server.port), profile: context.profile.rawValue,
+            mutualTLS: context.requiresClientCertificate, certificateExpiry: context.certificateExpiry.map(Timestamp.string),
+            openConnections: statistics.openConnections, acceptedConnections: statistics.acceptedConnections,
+            refusedConnections: statistics.refusedConnections, failedHandshakes: statistics.failedHandshakes,
+            responses: statistics.responses, timeouts: statistics.timeouts)
+    }
+
+    /// One debug line per connection event; ids, addresses and counts only.
+    @Sendable static func log(_ event: HTTPSServer.Event) {
+        switch event {
+        case .refused(let client, let reason): Log.warning("api: refused a connection from \(client): \(reason)")
+        case .acceptFailed(let reason): Log.error("api: accept failed: \(reason)")
+        case .closed(let summary): Log.debug("api: \(summary)")
+        case .served(let summary): Log.debug("api: \(summary)")
+        default: break
+        }
+    }
+}
