@@ -28,12 +28,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "StewardCore"),
+        // The one EINTR-retrying system-call wrapper, and Unix socket addresses; Glibc only.
+        .target(name: "StewardSystem"),
         .target(name: "StewardCrypto", dependencies: ["COpenSSL"]),
         .target(name: "StewardStore", dependencies: ["StewardCore", "StewardCrypto", "CSQLite"]),
-        .target(name: "StewardTLS", dependencies: ["COpenSSL"]),
-        .target(name: "StewardControl", dependencies: ["StewardCore"]),
+        .target(name: "StewardTLS", dependencies: ["COpenSSL", "StewardSystem"]),
+        .target(name: "StewardControl", dependencies: ["StewardCore", "StewardSystem"]),
         // Roster ingest: drops (folders and zip files), validation, applying a drop to the store.
-        .target(name: "StewardIngest", dependencies: ["StewardCore", "StewardStore", "StewardCrypto", "CZlib"]),
+        .target(name: "StewardIngest", dependencies: ["StewardCore", "StewardStore", "StewardCrypto", "StewardSystem", "CZlib"]),
         .target(
             name: "StewardDaemon",
             dependencies: [

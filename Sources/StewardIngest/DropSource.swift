@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import StewardSystem
 
 /// A OneRoster drop: a folder or a .zip file, read as a flat list of files.
 ///
@@ -202,14 +203,6 @@ public struct ZipDrop: DropSource {
 
 /// How much of a file is handed over at a time.
 let dropChunkSize = 256 << 10
-
-/// Runs a system call again while it fails with `EINTR`.
-func retryingInterrupts(_ call: () -> Int) -> Int {
-    while true {
-        let result = call()
-        if result >= 0 || errno != EINTR { return result }
-    }
-}
 
 /// A file open for reading at explicit offsets (`pread`), so one open file can serve several
 /// readers at once. Closed when the last reference goes.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import StewardSystem
 import COpenSSL
 
 /// A certificate, key or CA file read into memory once, so that every error can say which file
@@ -94,14 +95,14 @@ struct PEMFile {
                      "cannot read the \(purpose) file (\(reason)); check the path and that the steward user may read it",
                      file: path)
         }
-        let descriptor = retryingInterrupted { open(path, O_RDONLY | O_CLOEXEC) }
+        let descriptor = retryingInterrupts { open(path, O_RDONLY | O_CLOEXEC) }
         guard descriptor >= 0 else { throw unreadable(String(cString: strerror(errno))) }
         defer { close(descriptor) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
             let count = chunk.withUnsafeMutableBytes { buffer in
-                retryingInterrupted { read(descriptor, buffer.baseAddress, buffer.count) }
+                retryingInterrupts { read(descriptor, buffer.baseAddress, buffer.count) }
             }
             guard count >= 0 else { throw unreadable(String(cString: strerror(errno))) }
             if count == 0 { return bytes }
@@ -111,10 +112,3 @@ struct PEMFile {
     }
 }
 
-/// Repeats a system call that an interrupting signal cut short (-1 with EINTR).
-private func retryingInterrupted<Value: BinaryInteger>(_ call: () -> Value) -> Value {
-    while true {
-        let result = call()
-        if result != -1 || errno != EINTR { return result }
-    }
-}

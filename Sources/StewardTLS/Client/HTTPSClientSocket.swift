@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import StewardSystem
 
 /// Resolving a partner's host and opening a non-blocking TCP connection to it, bounded by time.
 enum HTTPSClientSocket {

@@ -1,16 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Retries a system call interrupted by a signal (`EINTR`); returns its result, with `errno`
-/// set when it is negative.
-@discardableResult
-func retryingInterrupts<T: BinaryInteger>(_ call: () -> T) -> T {
-    while true {
-        let result = call()
-        if result >= 0 || errno != EINTR { return result }
-    }
-}
+import StewardSystem
 
 /// A bound, listening, non-blocking, close-on-exec TCP socket.
 struct ListeningSocket: Sendable {

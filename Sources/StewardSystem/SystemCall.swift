@@ -21,9 +21,9 @@ public struct SystemCallError: Error, Sendable, CustomStringConvertible, Equatab
     }
 }
 
-/// Every system call in Steward goes through here: it retries `EINTR` and turns a failure into a
-/// ``SystemCallError``. `EAGAIN` is returned to the caller as an error like any other, for
-/// non-blocking code to handle.
+/// Every system call in Steward goes through here or through ``retryingInterrupts(_:)``: it
+/// retries `EINTR` and turns a failure into a ``SystemCallError``. `EAGAIN` is returned to the
+/// caller as an error like any other, for non-blocking code to handle.
 @discardableResult
 public func systemCall<T: BinaryInteger>(_ name: String, _ context: String? = nil, _ body: () -> T) throws(SystemCallError) -> T {
     while true {
@@ -32,6 +32,16 @@ public func systemCall<T: BinaryInteger>(_ name: String, _ context: String? = ni
         let code = errno
         if code == EINTR { continue }
         throw SystemCallError(call: name, errno: code, context: context)
+    }
+}
+
+/// Runs a system call again while it fails with `EINTR`, and returns its result as it is: for
+/// code that reads `errno` itself (non-blocking I/O, where `EAGAIN` is routine).
+@discardableResult
+public func retryingInterrupts<T: BinaryInteger>(_ call: () -> T) -> T {
+    while true {
+        let result = call()
+        if result >= 0 || errno != EINTR { return result }
     }
 }
 
