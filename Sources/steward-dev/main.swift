@@ -126,7 +126,16 @@ func demo(directory: String?) throws -> Never {
         # Your own group holds every role in the demo.
         admin=\(group)
 
-        """
+        """ + (try demoCertificate(in: folder) ? """
+
+        [API]
+        # The partner listener, with a self-signed certificate for 127.0.0.1 made for the demo;
+        # port 0 lets the system choose (stewardctl status shows it).
+        Listen=127.0.0.1:0
+        Certificate=tls/api.pem
+        PrivateKey=tls/api.key
+
+        """ : "")
     try text.write(toFile: folder + "/steward.conf", atomically: true, encoding: .utf8)
     try placeSampleDistrict(in: folder)
     print("""
@@ -140,6 +149,7 @@ func demo(directory: String?) throws -> Never {
           \(buildDirectory)/steward-gen --students 2000 --defects ambiguous-date,vendor-column --out \(folder)/messy
           \(buildDirectory)/stewardctl import \(folder)/messy --dry-run
           \(buildDirectory)/stewardctl audit
+          curl --cacert \(folder)/tls/api.pem https://127.0.0.1:PORT/   (PORT from stewardctl status)
         Ctrl-C stops the daemon; its state stays in \(folder)/state.
 
         """)
@@ -148,6 +158,22 @@ func demo(directory: String?) throws -> Never {
     let argv = arguments.map { strdup($0) } + [nil]
     execv(arguments[0], argv)
     throw Failure(description: "cannot start \(arguments[0]): \(String(cString: strerror(errno)))")
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost, made with the openssl CLI; false
+/// (and the demo runs without a partner listener) when openssl is not installed.
+func demoCertificate(in folder: String) throws -> Bool {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else { return false }
+    try FileManager.default.createDirectory(atPath: folder + "/tls", withIntermediateDirectories: true)
+    let openssl = Process()
+    openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+    openssl.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
+                         "-subj", "/CN=Steward demo", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                         "-keyout", folder + "/tls/api.key", "-out", folder + "/tls/api.pem"]
+    openssl.standardError = FileHandle.nullDevice
+    try openssl.run()
+    openssl.waitUntilExit()
+    return openssl.terminationStatus == 0
 }
 
 /// Writes a synthetic district with steward-gen and renames it into the inbox, as an SIS export
