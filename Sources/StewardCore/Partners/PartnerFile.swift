@@ -1,0 +1,112 @@
+/// A partner, as its file in the partner folder describes it: who it is, the agreement it
+/// signed, what the district grants it, and how to reach it.
+public struct PartnerFile: Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// An application the district contracted: gets its grant's scope and fields.
+        case district
+        /// An application a teacher adopts for a class: never more than the Library cap.
+        case library
+    }
+
+    public struct Agreement: Sendable, Equatable {
+        public var signed: String
+        public var expires: String
+        public var attests: [String]
+        public var securityFramework: String
+        public var breachNoticeHours: Int?
+        public var deletionDays: Int?
+        public var dataElements: Set<Field>
+    }
+
+    public struct Grant: Sendable, Equatable {
+        /// School sourcedIds; nil means all schools.
+        public var schools: [String]?
+        /// Grades; nil means every grade.
+        public var grades: [String]?
+        public var roles: [String]
+        public var fields: Set<Field>
+    }
+
+    public var path: String
+    public var name: String
+    public var displayName: String
+    public var kind: Kind
+    public var connector: String
+    public var contact: String
+    public var agreement: Agreement
+    public var grant: Grant
+    /// The `[Connector]` section, checked by the connector module.
+    public var connectorSettings: [UnitFile.Entry]
+    /// The line of each `Section.Key`, so every later check names where to look.
+    public var lines: [String: Int]
+
+    static let schema = UnitFileSchema([
+        .init("Partner", keys: [.init("Name", required: true), .init("DisplayName"), .init("Type", required: true),
+                                .init("Connector", required: true), .init("Contact", required: true)]),
+        .init("Agreement", keys: [.init("Signed", required: true), .init("Expires", required: true),
+                                  .init("Attests", repeatable: true, required: true), .init("SecurityFramework"),
+                                  .init("BreachNoticeHours"), .init("DeletionDays"),
+                                  .init("DataElements", repeatable: true, required: true)]),
+        .init("Grant", keys: [.init("Schools", required: true), .init("Grades"), .init("Roles", required: true),
+                              .init("Fields", repeatable: true, required: true)]),
+        .init("Connector", keys: [], acceptsAnyKey: true),
+    ])
+
+    /// Reads a partner file; the problems name `file:line: key`. A file with problems yields nil.
+    public static func read(path: String, text: String) -> (PartnerFile?, [ConfigurationProblem]) {
+        let file = UnitFile(path: path, text: text)
+        var problems = file.problems(against: schema)
+        func value(_ section: String, _ key: String) -> String { file.first(section, key)?.value ?? "" }
+        func words(_ section: String, _ key: String) -> [String] {
+            file.all(section, key).flatMap { $0.value.split(separator: " ").map(String.init) }.filter { !$0.isEmpty }
+        }
+        func problem(_ section: String, _ key: String, _ message: String) {
+            problems.append(ConfigurationProblem(path, file.first(section, key)?.line ?? 0, key, message))
+        }
+        let name = value("Partner", "Name")
+        if !name.isEmpty && !(name.count <= 64 && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }) {
+            problem("Partner", "Name", "'\(name.prefix(64))' is not a partner name: use a-z, 0-9 and -")
+        }
+        let kind = Kind(rawValue: value("Partner", "Type"))
+        if kind == nil && file.first("Partner", "Type") != nil {
+            problem("Partner", "Type", "must be district or library")
+        }
+        for key in ["Signed", "Expires"] where file.first("Agreement", key) != nil {
+            if case .accepted = ValueRules.date(value("Agreement", key)) {} else {
+                problem("Agreement", key, "'\(value("Agreement", key).prefix(20))' is not a date YYYY-MM-DD")
+            }
+        }
+        func number(_ key: String) -> Int? {
+            guard file.first("Agreement", key) != nil else { return nil }
+            guard let number = Int(value("Agreement", key)), number >= 0 else {
+                problem("Agreement", key, "'\(value("Agreement", key).prefix(20))' is not a whole number")
+                return nil
+            }
+            return number
+        }
+        let dataElements = FieldCatalogue.read(words("Agreement", "DataElements"))
+        dataElements.problems.forEach { problem("Agreement", "DataElements", $0) }
+        let granted = FieldCatalogue.read(words("Grant", "Fields"))
+        granted.problems.forEach { problem("Grant", "Fields", $0) }
+        let schools = words("Grant", "Schools")
+        let agreement = Agreement(
+            signed: value("Agreement", "Signed"), expires: value("Agreement", "Expires"), attests: words("Agreement", "Attests"),
+            securityFramework: value("Agreement", "SecurityFramework"), breachNoticeHours: number("BreachNoticeHours"),
+            deletionDays: number("DeletionDays"), dataElements: dataElements.fields)
+        let grant = Grant(schools: schools == ["all"] ? nil : schools,
+                          grades: file.first("Grant", "Grades").map { _ in words("Grant", "Grades") },
+                          roles: words("Grant", "Roles"), fields: granted.fields)
+        var lines: [String: Int] = [:]
+        for entry in file.entries {
+            lines["\(entry.section).\(entry.key)"] = lines["\(entry.section).\(entry.key)"] ?? entry.line
+            lines[entry.section] = lines[entry.section] ?? entry.line
+        }
+        guard problems.isEmpty, let kind else { return (nil, problems) }
+        return (PartnerFile(path: path, name: name, displayName: value("Partner", "DisplayName").isEmpty ? name : value("Partner", "DisplayName"),
+                            kind: kind, connector: value("Partner", "Connector"), contact: value("Partner", "Contact"),
+                            agreement: agreement, grant: grant, connectorSettings: file.entries(in: "Connector"), lines: lines), problems)
+    }
+
+    /// The line of `Section.Key`; for a key the file leaves out, its section's first line.
+    public func line(_ section: String, _ key: String) -> Int { lines["\(section).\(key)"] ?? lines[section] ?? 1 }
+}
