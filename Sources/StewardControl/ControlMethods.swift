@@ -16,6 +16,37 @@ public enum ControlMethod: String, Sendable, CaseIterable, Codable {
     case rosterRelease = "steward.Roster.Release"
     case rosterDiscard = "steward.Roster.Discard"
     case rosterSummary = "steward.Roster.Summary"
+    case partnersCheck = "steward.Partners.Check"
+}
+
+/// `steward.Partners.Check`: partner files to check (absolute paths); all of the partner
+/// folder's `*.conf` files when absent.
+public struct PartnersCheckParameters: Sendable, Codable, Equatable {
+    public var files: [String]?
+    public init(files: [String]? = nil) { self.files = files }
+}
+
+/// The outcome of checking partner files against the agreement baseline.
+public struct PartnersCheckResult: Sendable, Codable, Equatable {
+    public struct File: Sendable, Codable, Equatable {
+        public var file: String
+        public var partner: String?
+        /// `file:line: key: what is wrong` (the file cannot be read as a partner file), and
+        /// `file:line: requirement: what is missing` (it can, but does not meet the baseline).
+        public var problems: [String]
+        public init(file: String, partner: String?, problems: [String]) {
+            self.file = file
+            self.partner = partner
+            self.problems = problems
+        }
+    }
+
+    public var today: String
+    public var files: [File]
+    public init(today: String, files: [File]) {
+        self.today = today
+        self.files = files
+    }
 }
 
 /// `steward.Roster.Import`: the drop to import (an absolute path the daemon can read). With

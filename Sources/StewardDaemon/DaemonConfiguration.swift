@@ -25,6 +25,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var massChangeLimit: Double
     /// The HTTPS listener partners pull from, when `[API]` is configured.
     public var api: APISettings?
+    /// What every partner's agreement must meet (`[Agreements]`).
+    public var baseline: AgreementBaseline
 
     /// `[API]`: where partners connect, and with which certificate.
     public struct APISettings: Sendable, Equatable {
@@ -54,6 +56,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         .init("Control", keys: [.init("Socket"), .init("SocketMode"), .init("MaxConnections")]),
         .init("Roles", keys: Role.allCases.map { .init($0.rawValue, repeatable: true) }),
         .init("Import", keys: [.init("MassChangeLimit")]),
+        .init("Agreements", keys: [.init("Attests", repeatable: true), .init("MaxBreachNoticeHours"), .init("MaxDeletionDays")]),
         .init("API", keys: [.init("Listen", required: false), .init("Certificate"), .init("PrivateKey"),
                             .init("ClientCA"), .init("Profile")]),
     ])
@@ -128,7 +131,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
                 maxControlConnections: maxConnections(),
                 roleGroups: roleGroups(),
                 massChangeLimit: massChangeLimit(),
-                api: apiSettings()
+                api: apiSettings(),
+                baseline: baseline()
             )
             return configuration
         }
@@ -208,6 +212,25 @@ public struct DaemonConfiguration: Sendable, Equatable {
                 problems.append(ConfigurationProblem(file.path, line, key, error.message))
             }
             return settings
+        }
+
+        /// `[Agreements]`: the district's baseline; the defaults are FERPA, COPPA, PPRA, SOPIPA,
+        /// AB 1584, no ads, no sale, no profiling, a security program, deletion on request,
+        /// subprocessors bound; breach notice within 72 hours, deletion within 60 days.
+        private mutating func baseline() -> AgreementBaseline {
+            var baseline = AgreementBaseline()
+            let attests = file.all("Agreements", "Attests").flatMap { $0.value.split(separator: " ").map(String.init) }
+            if !attests.isEmpty { baseline.attests = attests }
+            for (key, path) in [("MaxBreachNoticeHours", \AgreementBaseline.maximumBreachNoticeHours),
+                                ("MaxDeletionDays", \AgreementBaseline.maximumDeletionDays)] {
+                guard let entry = file.first("Agreements", key) else { continue }
+                guard let number = Int(entry.value), number > 0 else {
+                    problem(entry, "'\(entry.value)' is not a whole number above 0")
+                    continue
+                }
+                baseline[keyPath: path] = number
+            }
+            return baseline
         }
 
         private mutating func massChangeLimit() -> Double {

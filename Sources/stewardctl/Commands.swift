@@ -36,6 +36,9 @@ struct Invocation {
           imports release ID        apply an import the mass-change guard held (steward)
           imports discard ID        drop an import the mass-change guard held (steward)
           roster summary            counts of schools, terms, courses, sections, people, enrollments
+          partners check [FILE…]    every requirement of the agreement baseline a partner file does
+                                    not meet (all files of the partner folder by default), as
+                                    file:line: requirement: what is missing; exit 1 if any
 
         The socket is --socket, else $STEWARD_SOCKET, else /run/steward/control.sock.
         Exit codes: 0 ok, 1 check failed, 65 bad input, 69 daemon unreachable,
@@ -94,6 +97,8 @@ struct Invocation {
         switch words {
         case let words where words.count == 2 && words[0] == "import":
             return try importDrop(words[1])
+        case let words where words.count >= 2 && words[0] == "partners" && words[1] == "check":
+            return try partnersCheck(Array(words.dropFirst(2)))
         case let words where words.count == 3 && words[0] == "imports" && ["show", "release", "discard"].contains(words[1]):
             guard let id = Int64(words[2]) else {
                 throw CommandFailure(exitCode: .dataError, message: "an import id is a number; stewardctl imports lists them")

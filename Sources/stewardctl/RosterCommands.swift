@@ -99,3 +99,22 @@ extension Invocation {
         return .ok
     }
 }
+
+extension Invocation {
+    /// `partners check [FILE…]`: the daemon reads the files (with its loaded connector kinds)
+    /// and names every unmet requirement.
+    func partnersCheck(_ files: [String]) throws -> ExitCode {
+        let absolute = files.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let parameters: JSONValue = absolute.isEmpty ? .object([:]) : .object(["files": .array(absolute.map(JSONValue.string))])
+        let result = try call(.partnersCheck, PartnersCheckResult.self, parameters: parameters)
+        if json { printJSON(result) }
+        else if result.files.isEmpty { print("No partner files to check.") }
+        else {
+            for file in result.files {
+                if file.problems.isEmpty { print("\(file.file): ok (\(file.partner ?? "?") meets the baseline on \(result.today))") }
+                for problem in file.problems { print(problem) }
+            }
+        }
+        return result.files.contains { !$0.problems.isEmpty } ? .checkFailed : .ok
+    }
+}
