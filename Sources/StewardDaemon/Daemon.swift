@@ -79,8 +79,7 @@ public final class Daemon: @unchecked Sendable {
             let importer = RosterImporter(store: store)
             let report = importer.run(path: path, options: options)
             logImport(report)
-            importer.discardStaging()
-            store.checkpoint()
+            tidyUp(after: importer)
             return report
         }
         try inbox?.start()

@@ -91,18 +91,21 @@ extension Daemon {
                 let reply = (try? ControlReply.ok(RosterImportReply(report: report)))
                     ?? .failure(.internalError, "the import report could not be encoded")
                 sink.send(reply, isLast: true)
-                importer.discardStaging()
-                store.checkpoint()
+                tidyUp(after: importer)
             }
         }
     }
 
+    /// After the answer is out: drop the import's staging tables (overwriting them) and
+    /// checkpoint the WAL, on the import queue, so neither delays the operator.
+    func tidyUp(after importer: RosterImporter) {
+        importer.discardStaging()
+        store.checkpoint()
+    }
+
     /// One log line per import: its id, verdict and counts; never a value from the drop.
     func logImport(_ report: ImportReport) {
-        let changes = report.changes.keys.sorted().compactMap { file -> String? in
-            guard let change = report.changes[file], !change.isEmpty else { return nil }
-            return "\(file) +\(change.added) ~\(change.changed) -\(change.removed)"
-        }.joined(separator: ", ")
+        let changes = report.changeSummary.joined(separator: ", ")
         let line = "import \(report.importId.map(String.init) ?? "(dry run)") from \(report.source): \(report.verdict.rawValue)"
             + (report.dryRun ? " (dry run)" : "") + "; \(report.errors) error(s), \(report.warnings) warning(s)"
             + (changes.isEmpty ? "" : "; \(changes)")

@@ -327,13 +327,9 @@ struct ImportRun {
         var event = options.auditCaller
         event.target = "import \(report.importId.map(String.init) ?? "-")"
         event.outcome = report.verdict.rawValue
-        let changeText = report.changes.keys.sorted().compactMap { file -> String? in
-            guard let change = report.changes[file], !change.isEmpty else { return nil }
-            return "\(file) +\(change.added) ~\(change.changed) -\(change.removed)"
-        }
         event.detail = (["from \(report.source)", "\(report.errors) error(s), \(report.warnings) warning(s)",
                          "roster version \(report.rosterVersion)"]
-            + (report.releaseOf.map { ["release of import \($0)"] } ?? []) + changeText).joined(separator: "; ")
+            + (report.releaseOf.map { ["release of import \($0)"] } ?? []) + report.changeSummary).joined(separator: "; ")
         return event
     }
 

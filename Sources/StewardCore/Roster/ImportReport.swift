@@ -103,6 +103,17 @@ public struct ImportReport: Sendable, Codable, Equatable {
     }
 }
 
+extension ImportReport {
+    /// What changed, per file, as `users.csv +3 ~1 -2` (added, changed, removed): counts only,
+    /// for log lines and audit entries.
+    public var changeSummary: [String] {
+        changes.keys.sorted().compactMap { file in
+            guard let change = changes[file], !change.isEmpty else { return nil }
+            return "\(file) +\(change.added) ~\(change.changed) -\(change.removed)"
+        }
+    }
+}
+
 /// Progress of an import under way, streamed to `stewardctl import` on a terminal.
 public struct ImportProgress: Sendable, Codable, Equatable {
     public var phase: String
