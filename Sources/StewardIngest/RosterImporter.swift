@@ -28,9 +28,10 @@ public struct ImportOptions: Sendable {
 /// not at all.
 ///
 /// The drop is first staged in TEMP tables on the store's import connection, which takes no lock
-/// on the roster: every file is parsed, every value checked, every record kept with its line.
-/// References, duplicates and the change set are then worked out in SQL against the stored
-/// roster. Only a drop with no errors, and not stopped by the mass-change guard, is applied, in
+/// on the roster: each file is parsed and checked on a reading thread (references to bulk files
+/// read earlier checked there, against their id sets) while the connection stages the rows.
+/// Duplicates, the remaining references and the change set are then worked out in SQL against
+/// the stored roster. Only a drop with no errors, and not stopped by the mass-change guard, is applied, in
 /// one `BEGIN IMMEDIATE` transaction that also writes the import record, its change set and its
 /// audit entry. A crash at any instant leaves the previous roster whole.
 public final class RosterImporter: @unchecked Sendable {
