@@ -33,7 +33,6 @@ protocol ControlHandling: Sendable {
     /// The serial queue on which `handle` runs.
     var serviceQueue: DispatchQueue { get }
     func handle(line: [UInt8], from peer: PeerCredentials) -> ControlOutcome
-    func connectionClosed()
 }
 
 /// One client on the control socket: reads JSON lines, answers them in order (pipelined
@@ -252,7 +251,6 @@ final class ControlConnection: @unchecked Sendable {
         }
         readSource = nil
         if activeSources == 0 { Glibc.close(descriptor) }
-        handler.serviceQueue.async { [handler] in handler.connectionClosed() }
         onClose(self)
     }
 

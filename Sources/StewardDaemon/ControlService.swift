@@ -78,8 +78,6 @@ extension Daemon: ControlHandling {
         }
     }
 
-    func connectionClosed() {}
-
     private func perform(_ method: ControlMethod, request: ControlRequest, caller: Caller) throws -> ControlOutcome {
         switch method {
         case .getInfo:

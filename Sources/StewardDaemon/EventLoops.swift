@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Dispatch
 import Synchronization
 
@@ -33,7 +36,3 @@ public enum System {
         #endif
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

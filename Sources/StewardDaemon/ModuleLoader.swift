@@ -7,10 +7,7 @@ import StewardControl
 import StewardCrypto
 
 /// A connector module the daemon holds. Modules are never unloaded.
-public struct LoadedModule: @unchecked Sendable {
-    // Sound because `module` conforms to ConnectorModule, which requires Sendable; the struct is
-    // unchecked only because `any ConnectorModule` existentials of AnyObject-bound protocols
-    // cannot be proven Sendable through the dlopen boundary by the compiler.
+public struct LoadedModule: Sendable {
     public let module: any ConnectorModule
     public let info: ModuleInfo
 }

@@ -14,13 +14,6 @@ struct PeerCredentials: Sendable, Equatable {
     /// The kernel's `SO_PEERGROUPS`, which Glibc does not name (Linux 4.13 and later).
     private static let peerGroupsOption: Int32 = 59
 
-    init(pid: pid_t, uid: uid_t, gid: gid_t, groups: [gid_t]) {
-        self.pid = pid
-        self.uid = uid
-        self.gid = gid
-        self.groups = groups
-    }
-
     init(socket descriptor: Int32) throws(SystemCallError) {
         var credentials = KernelCredentials()
         var length = socklen_t(MemoryLayout<KernelCredentials>.size)
