@@ -62,7 +62,7 @@ let package = Package(
 
         .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardCrypto"]),
-        .testTarget(name: "StewardTLSTests", dependencies: ["StewardTLS", "StewardHarness", "StewardCore"]),
+        .testTarget(name: "StewardTLSTests", dependencies: ["StewardTLS", "StewardHarness", "StewardCore", "StewardDaemon"]),
         .testTarget(name: "StewardIngestTests", dependencies: ["StewardIngest", "StewardCore", "StewardStore", "StewardHarness"]),
         .testTarget(
             name: "StewardDaemonTests",

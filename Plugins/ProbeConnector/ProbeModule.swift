@@ -6,6 +6,12 @@ import ConnectorKit
 final class ProbeModule: ConnectorModule {
     let name = "probe"
     let kinds = [ConnectorKind(name: "probe", summary: "Loads and answers; shares no data. Proves the module path works.")]
+
+    /// The probe takes one optional setting, `Endpoint=`, checked as every connector checks its
+    /// endpoints: https only.
+    func check(_ settings: [ConnectorSetting], kind: String) -> [ConnectorSettingProblem] {
+        ConnectorSettingProblem.basicProblems(in: settings, known: ["Endpoint"], required: [], endpoints: ["Endpoint"], kind: kind)
+    }
 }
 
 @_cdecl("steward_connector_module")

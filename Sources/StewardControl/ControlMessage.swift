@@ -68,6 +68,8 @@ public enum ControlError: String, Sendable, CaseIterable {
     case methodNotFound = "steward.MethodNotFound"
     case invalidParameter = "steward.InvalidParameter"
     case permissionDenied = "steward.PermissionDenied"
+    /// The district's policy refuses it (a blocked Library application, Library sharing off).
+    case refused = "steward.Refused"
     case configurationInvalid = "steward.ConfigurationInvalid"
     case storeFailed = "steward.StoreFailed"
     case shuttingDown = "steward.ShuttingDown"

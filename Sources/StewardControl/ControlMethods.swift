@@ -17,6 +17,12 @@ public enum ControlMethod: String, Sendable, CaseIterable, Codable {
     case rosterDiscard = "steward.Roster.Discard"
     case rosterSummary = "steward.Roster.Summary"
     case partnersCheck = "steward.Partners.Check"
+    case partnersList = "steward.Partners.List"
+    case partnersShow = "steward.Partners.Show"
+    case partnersPreview = "steward.Partners.Preview"
+    case libraryAdopt = "steward.Library.Adopt"
+    case libraryRemove = "steward.Library.Remove"
+    case libraryList = "steward.Library.List"
 }
 
 /// `steward.Partners.Check`: partner files to check (absolute paths); all of the partner

@@ -23,7 +23,8 @@ extension Daemon: ControlHandling {
         case .rosterImport: return [.admin, .operator]
         case .rosterImports, .rosterShowImport, .rosterSummary: return [.admin, .steward, .operator, .auditor]
         case .rosterRelease, .rosterDiscard: return [.admin, .steward]
-        case .partnersCheck: return [.admin, .steward, .operator, .auditor]
+        case .partnersCheck, .partnersList, .partnersShow, .partnersPreview, .libraryList: return [.admin, .steward, .operator, .auditor]
+        case .libraryAdopt, .libraryRemove: return [.admin, .steward]
         }
     }
 
@@ -109,13 +110,8 @@ extension Daemon: ControlHandling {
             return .replies([try .ok(setSharingPaused(method == .sharingPause, caller: caller))])
         case .rosterImport, .rosterImports, .rosterShowImport, .rosterRelease, .rosterDiscard, .rosterSummary:
             return try performRoster(method, request: request, caller: caller)
-        case .partnersCheck:
-            let parameters = try Parameters.decode(PartnersCheckParameters.self, request, method, keys: ["files"])
-            if let relative = parameters.files?.first(where: { !$0.hasPrefix("/") }) {
-                throw InvalidParameter(parameter: "files", message: "'\(relative.prefix(80))' is not an absolute path")
-            }
-            return .replies([try .ok(PartnerCheck.run(files: parameters.files, configuration: configuration,
-                                                       connectorKinds: Set(modules.flatMap(\.info.kinds))))])
+        case .partnersCheck, .partnersList, .partnersShow, .partnersPreview, .libraryAdopt, .libraryRemove, .libraryList:
+            return try performPartners(method, request: request, caller: caller)
         }
     }
 

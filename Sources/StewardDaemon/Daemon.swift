@@ -32,6 +32,13 @@ public final class Daemon: @unchecked Sendable {
     private var inbox: InboxWatcher?
     /// The HTTPS listener partners pull from, when `[API]` is configured.
     var partnerListener: PartnerListener?
+    /// The partner folder as last loaded (at start or reload).
+    var partners = PartnerDirectory()
+    /// Keys every pseudonymous id and sealed cursor; made at first start.
+    let secret: DistrictSecret
+    /// Views are read here (counts, previews), never on the service queue.
+    let viewQueue = DispatchQueue(label: "steward.views")
+    var partnerTimer: DispatchSourceTimer?
     private var watchdogTimer: DispatchSourceTimer?
     private var checkpointTimer: DispatchSourceTimer?
     private var isStopping = false
@@ -67,6 +74,8 @@ public final class Daemon: @unchecked Sendable {
         self.overrides = overrides
         notifier = ServiceNotifier(environment: environment)
         store = try Store(stateDirectory: configuration.stateDirectory)
+        do throws(DistrictSecret.LoadError) { secret = try DistrictSecret.loadOrCreate(in: configuration.stateDirectory) }
+        catch { throw StewardError(.configurationInvalid, error.description) }
         try store.audit(AuditEvent(pid: Int64(getpid()), method: "daemon.start", target: configuration.file,
                                    outcome: "ok", detail: "stewardd \(StewardVersion.current), schema \(Store.schemaVersion)"))
         (modules, refusedModules) = ModuleLoader.loadAll(configuration.modules, from: configuration.moduleDirectory)
@@ -74,6 +83,7 @@ public final class Daemon: @unchecked Sendable {
             Log.error("module refused: \(refusal)")
             auditQuietly(AuditEvent(method: "module.refuse", target: refusal.file, outcome: "refused", detail: refusal.reason))
         }
+        partners = PartnerDirectory.load(configuration: configuration, modules: modules)
         inbox = InboxWatcher(directory: configuration.inboxDirectory, queue: importQueue) { [unowned self] path, source in
             let options = importOptions(source: source, event: AuditEvent(method: "inbox.import", outcome: ""))
             let importer = RosterImporter(store: store)
@@ -102,6 +112,7 @@ public final class Daemon: @unchecked Sendable {
         }
         startWatchdog()
         startCheckpoints()
+        startPartnerChecks()
         notifier.ready(status: statusLine())
         let head = try? store.auditHead()
         Log.info("stewardd \(StewardVersion.current) ready: \(modules.count) module(s), control socket \(configuration.socketPath)"
@@ -111,7 +122,9 @@ public final class Daemon: @unchecked Sendable {
 
     func statusLine() -> String {
         let paused = (try? sharingState().paused) == true
-        return "Serving \(configuration.district); \(modules.count) module(s)" + (paused ? "; sharing PAUSED" : "")
+        let active = partners.partners.values.filter { $0.standing(today: Self.today(), configuration: configuration).state == .active }.count
+        return "Serving \(configuration.district); \(modules.count) module(s); \(active) of \(partners.partners.count) partner(s) active"
+            + (paused ? "; sharing PAUSED" : "")
     }
 
     // MARK: Signals and the watchdog
@@ -183,7 +196,7 @@ public final class Daemon: @unchecked Sendable {
             result = ReloadResult(applied: false, at: Timestamp.string(Date()), changes: [],
                                   problems: failure.problems.map(\.description))
         case .success(let candidate):
-            result = apply(candidate)
+            result = apply(candidate, caller: caller)
         }
         lastReload = result
         for problem in result.problems { Log.error("reload: \(problem)") }
@@ -196,7 +209,7 @@ public final class Daemon: @unchecked Sendable {
         return result
     }
 
-    private func apply(_ candidate: DaemonConfiguration) -> ReloadResult {
+    private func apply(_ candidate: DaemonConfiguration, caller: Caller?) -> ReloadResult {
         let (newModules, refusals) = ModuleLoader.loadAll(candidate.modules, from: candidate.moduleDirectory, alreadyLoaded: modules)
         guard refusals.isEmpty else {
             return ReloadResult(applied: false, at: Timestamp.string(Date()), changes: [], problems: refusals.map(\.description))
@@ -211,6 +224,9 @@ public final class Daemon: @unchecked Sendable {
             changes.append("partner listener certificate loaded again")
         }
         changes += newModules.map { "module \($0.info.name) loaded from \($0.info.file)" }
+        let newPartners = PartnerDirectory.load(configuration: candidate, modules: modules + newModules)
+        let partnerChanges = newPartners.changes(from: partners)
+        changes += partnerChanges.map { "partner \($0.partner) \($0.change)" }
         var applied = candidate
         // These are bound at start; a new value takes effect at the next restart.
         applied.stateDirectory = configuration.stateDirectory
@@ -220,6 +236,12 @@ public final class Daemon: @unchecked Sendable {
         if applied.api?.listen != configuration.api?.listen { applied.api = configuration.api }
         configuration = applied
         modules += newModules
+        partners = newPartners
+        for change in partnerChanges {
+            auditQuietly(AuditEvent(caller: caller, method: "partner.\(change.change == "added" ? "add" : change.change == "removed" ? "remove" : "change")",
+                                    target: change.partner, outcome: "ok", detail: "partner file \(change.change) at reload"))
+        }
+        recordPartnerStates(caller: caller)
         return ReloadResult(applied: true, at: Timestamp.string(Date()), changes: changes, problems: [])
     }
 
@@ -281,6 +303,12 @@ enum ConfigurationChanges {
         if old.partnerDirectory != new.partnerDirectory { changes.append("PartnerDirectory is now \(new.partnerDirectory)") }
         if old.inboxDirectory != new.inboxDirectory { changes.append("InboxDirectory is now \(new.inboxDirectory)") }
         if old.moduleDirectory != new.moduleDirectory { changes.append("ModuleDirectory is now \(new.moduleDirectory)") }
+        if old.library.isSharingOn != new.library.isSharingOn {
+            changes.append("LibrarySharing is now \(new.library.isSharingOn ? "on" : "off")")
+        }
+        if old.library.blocked != new.library.blocked { changes.append("LibraryBlocked changed") }
+        if old.library.recommended != new.library.recommended { changes.append("LibraryRecommended changed") }
+        if old.baseline != new.baseline { changes.append("the agreement baseline changed") }
         if old.massChangeLimit != new.massChangeLimit {
             changes.append("MassChangeLimit is now \(Int((new.massChangeLimit * 100).rounded()))%")
         }

@@ -27,6 +27,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var api: APISettings?
     /// What every partner's agreement must meet (`[Agreements]`).
     public var baseline: AgreementBaseline
+    /// The district's Library switches (`[Sharing]`).
+    public var library: LibrarySettings
 
     /// `[API]`: where partners connect, and with which certificate.
     public struct APISettings: Sendable, Equatable {
@@ -57,6 +59,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         .init("Roles", keys: Role.allCases.map { .init($0.rawValue, repeatable: true) }),
         .init("Import", keys: [.init("MassChangeLimit")]),
         .init("Agreements", keys: [.init("Attests", repeatable: true), .init("MaxBreachNoticeHours"), .init("MaxDeletionDays")]),
+        .init("Sharing", keys: [.init("LibrarySharing"), .init("LibraryBlocked", repeatable: true),
+                                .init("LibraryRecommended", repeatable: true)]),
         .init("API", keys: [.init("Listen", required: false), .init("Certificate"), .init("PrivateKey"),
                             .init("ClientCA"), .init("Profile")]),
     ])
@@ -132,7 +136,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
                 roleGroups: roleGroups(),
                 massChangeLimit: massChangeLimit(),
                 api: apiSettings(),
-                baseline: baseline()
+                baseline: baseline(),
+                library: library()
             )
             return configuration
         }
@@ -231,6 +236,35 @@ public struct DaemonConfiguration: Sendable, Equatable {
                 baseline[keyPath: path] = number
             }
             return baseline
+        }
+
+        /// `[Sharing]`: Library sharing on or off, and the Library applications blocked or
+        /// recommended by name.
+        private mutating func library() -> LibrarySettings {
+            var settings = LibrarySettings()
+            if let entry = file.first("Sharing", "LibrarySharing") {
+                switch entry.value.lowercased() {
+                case "on", "yes", "true": settings.isSharingOn = true
+                case "off", "no", "false": settings.isSharingOn = false
+                default: problem(entry, "'\(entry.value.prefix(20))' is not on or off")
+                }
+            }
+            for (key, path) in [("LibraryBlocked", \LibrarySettings.blocked), ("LibraryRecommended", \LibrarySettings.recommended)] {
+                for entry in file.all("Sharing", key) {
+                    for name in entry.value.split(separator: " ").map(String.init) {
+                        if name.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }) {
+                            settings[keyPath: path].insert(name)
+                        } else {
+                            problem(entry, "'\(name.prefix(64))' is not a partner name: use a-z, 0-9 and -")
+                        }
+                    }
+                }
+            }
+            let both = settings.blocked.intersection(settings.recommended)
+            if let entry = file.first("Sharing", "LibraryRecommended"), !both.isEmpty {
+                problem(entry, "\(both.sorted().joined(separator: ", ")) cannot be both blocked and recommended")
+            }
+            return settings
         }
 
         private mutating func massChangeLimit() -> Double {

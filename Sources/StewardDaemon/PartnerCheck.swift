@@ -1,18 +1,65 @@
+import ConnectorKit
 import Foundation
 import StewardControl
 import StewardCore
 import StewardStore
+import StewardTLS
 
-/// `stewardctl partners check`: reads partner files as the daemon would, and lists every
-/// requirement each does not meet, with the connector kinds this daemon has loaded. Operators
-/// run it on a new file before a reload.
-enum PartnerCheck {
-    static func run(files: [String]?, configuration: DaemonConfiguration, connectorKinds: Set<String>) -> PartnersCheckResult {
-        let today = String(Timestamp.string(Date()).prefix(10))
-        let paths = files ?? partnerFiles(in: configuration.partnerDirectory)
-        return PartnersCheckResult(today: today, files: paths.map { path in
-            check(path, today: today, baseline: configuration.baseline, connectorKinds: connectorKinds)
-        })
+/// One partner file as the daemon read it: the partner, every requirement it does not meet
+/// (agreement baseline, transport, connector settings), and the TLS client context its
+/// `[Transport]` describes, built once here and reused for every connection.
+struct LoadedPartner: @unchecked Sendable {
+    // Sound because every stored property is immutable; TLSClientContext is Sendable itself and
+    // PartnerFile is a value.
+    let file: PartnerFile
+    /// What the file's `[Transport]` and `[Connector]` sections get wrong. These depend only on
+    /// the file, so they are found once at load; the baseline is checked again every day.
+    let settingsUnmet: [AgreementBaseline.Unmet]
+    let transport: TLSClientContext?
+    /// The file's text, to tell a changed file from an unchanged one at reload.
+    let text: String
+    let connectorKinds: Set<String>
+
+    /// Every requirement unmet on `today` under `baseline`.
+    func unmet(today: String, baseline: AgreementBaseline) -> [AgreementBaseline.Unmet] {
+        baseline.unmet(by: file, today: today, connectorKinds: connectorKinds) + settingsUnmet
+    }
+
+    func standing(today: String, configuration: DaemonConfiguration) -> PartnerStanding {
+        PartnerStanding.of(file, unmet: unmet(today: today, baseline: configuration.baseline), today: today,
+                           library: configuration.library)
+    }
+}
+
+/// Why a file cannot be read as a partner file: one `file:line: key: problem` line each.
+struct PartnerFileProblems: Error {
+    var lines: [String]
+}
+
+/// The partner folder, read: the partners by name, and the files that could not be read as
+/// partner files at all (each with its `file:line: key: problem` lines).
+struct PartnerDirectory: Sendable {
+    var partners: [String: LoadedPartner] = [:]
+    var unreadable: [PartnersCheckResult.File] = []
+
+    /// Reads every `*.conf` file of the configured partner folder (or just `files`), on `today`.
+    static func load(files: [String]? = nil, configuration: DaemonConfiguration, modules: [LoadedModule]) -> PartnerDirectory {
+        var directory = PartnerDirectory()
+        for path in files ?? partnerFiles(in: configuration.partnerDirectory) {
+            switch read(path, modules: modules) {
+            case .failure(let problems):
+                directory.unreadable.append(.init(file: path, partner: nil, problems: problems.lines))
+            case .success(let partner):
+                if let first = directory.partners[partner.file.name] {
+                    directory.unreadable.append(.init(file: path, partner: partner.file.name, problems: [
+                        "\(path):\(partner.file.line("Partner", "Name")): Name: partner '\(partner.file.name)' is already defined in \(first.file.path)",
+                    ]))
+                } else {
+                    directory.partners[partner.file.name] = partner
+                }
+            }
+        }
+        return directory
     }
 
     /// The `*.conf` files of the partner folder, sorted.
@@ -21,14 +68,73 @@ enum PartnerCheck {
         return names.filter { $0.hasSuffix(".conf") && !$0.hasPrefix(".") }.sorted().map { directory + "/" + $0 }
     }
 
-    static func check(_ path: String, today: String, baseline: AgreementBaseline, connectorKinds: Set<String>) -> PartnersCheckResult.File {
+    /// Reads one partner file and checks it against the baseline, its `[Transport]` and its
+    /// connector module's own checks.
+    static func read(_ path: String, modules: [LoadedModule]) -> Result<LoadedPartner, PartnerFileProblems> {
         let text: String
-        do { text = try DaemonConfiguration.readText(path) } catch {
-            return .init(file: path, partner: nil, problems: [error.description])
+        do { text = try DaemonConfiguration.readText(path) } catch { return .failure(PartnerFileProblems(lines: [error.description])) }
+        let (parsed, problems) = PartnerFile.read(path: path, text: text)
+        guard let partner = parsed else { return .failure(PartnerFileProblems(lines: problems.map(\.description))) }
+        var unmet: [AgreementBaseline.Unmet] = []
+        func add(_ section: String, _ key: String, _ requirement: String, _ message: String, line: Int? = nil) {
+            unmet.append(.init(file: path, line: line ?? partner.line(section, key), requirement: requirement, missing: "\(key): \(message)"))
         }
-        let (partner, problems) = PartnerFile.read(path: path, text: text)
-        guard let partner else { return .init(file: path, partner: nil, problems: problems.map(\.description)) }
-        let unmet = baseline.unmet(by: partner, today: today, connectorKinds: connectorKinds)
-        return .init(file: path, partner: partner.name, problems: unmet.map(\.description))
+        if let module = modules.first(where: { $0.info.kinds.contains(partner.connector) }) {
+            let settings = partner.connectorSettings.map { ConnectorSetting(key: $0.key, value: $0.value, line: $0.line) }
+            for problem in module.module.check(settings, kind: partner.connector) {
+                add("Connector", problem.key, "connector", problem.message, line: problem.line == 0 ? nil : problem.line)
+            }
+        }
+        var transport: TLSClientContext?
+        do throws(TLSError) {
+            transport = try makeTransport(partner.transport)
+        } catch {
+            let key = error.file == partner.transport.caFile ? "CAFile"
+                : error.file == partner.transport.clientKey ? "ClientKey"
+                : error.file == partner.transport.clientCertificate ? "ClientCertificate" : "Pins"
+            add("Transport", key, "transport", error.message)
+        }
+        return .success(LoadedPartner(file: partner, settingsUnmet: unmet, transport: transport, text: text,
+                                      connectorKinds: Set(modules.flatMap(\.info.kinds))))
     }
+
+    /// The TLS client context a partner's `[Transport]` describes, under the one policy.
+    static func makeTransport(_ transport: PartnerFile.Transport) throws(TLSError) -> TLSClientContext {
+        var pins: [TLSPin] = []
+        for pin in transport.pins { pins.append(try TLSPin(parsing: pin)) }
+        let certificate = transport.clientCertificate.flatMap { chain in
+            transport.clientKey.map { TLSCertificateFiles(chainFile: chain, privateKeyFile: $0) }
+        }
+        return try TLSClientContext(trust: transport.caFile.map { .certificateAuthorities(file: $0) } ?? .systemBundle,
+                                    clientCertificate: certificate, pins: pins,
+                                    profile: TLSPolicy(rawValue: transport.profile) ?? .intermediate)
+    }
+
+    /// `stewardctl partners check`: every requirement each file does not meet.
+    func checkResult(today: String, baseline: AgreementBaseline) -> PartnersCheckResult {
+        let files = partners.values.map {
+            PartnersCheckResult.File(file: $0.file.path, partner: $0.file.name,
+                                     problems: $0.unmet(today: today, baseline: baseline).map(\.description))
+        }
+        return PartnersCheckResult(today: today, files: (files + unreadable).sorted { $0.file < $1.file })
+    }
+
+    /// What changed from `old` to this directory, in words for the reload's reply and the audit.
+    func changes(from old: PartnerDirectory) -> [(partner: String, change: String)] {
+        var changes: [(String, String)] = []
+        for name in Set(old.partners.keys).union(partners.keys).sorted() {
+            switch (old.partners[name], partners[name]) {
+            case (nil, .some): changes.append((name, "added"))
+            case (.some, nil): changes.append((name, "removed"))
+            case (let before?, let after?) where before.text != after.text: changes.append((name, "changed"))
+            default: break
+            }
+        }
+        return changes
+    }
+}
+
+extension Daemon {
+    /// Today in UTC, as agreements write dates.
+    static func today() -> String { String(Timestamp.string(Date()).prefix(10)) }
 }

@@ -2,7 +2,7 @@
 /// and leaves `PRAGMA user_version` at its number. A migration is never edited after release:
 /// changes come as a new one at the end.
 enum Migrations {
-    static let all: [String] = [migration1, migration2]
+    static let all: [String] = [migration1, migration2, migration3]
 
     static let migration1 =
         // 1: the tamper-evident audit chain and the daemon's own settings.
@@ -66,6 +66,24 @@ enum Migrations {
             kind       TEXT    NOT NULL CHECK (kind IN ('added', 'changed', 'removed')),
             fields     TEXT    NOT NULL DEFAULT '',
             PRIMARY KEY (import_id, entity, sourced_id)
+        ) WITHOUT ROWID;
+        """
+
+    // 3: partners' last known states (so an expiry is audited once, across restarts) and the
+    // Library adoptions teachers make.
+    static let migration3 = """
+        CREATE TABLE partner_states (
+            partner  TEXT PRIMARY KEY,
+            state    TEXT NOT NULL,
+            since    TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE library_adoptions (
+            partner     TEXT    NOT NULL,
+            section     TEXT    NOT NULL,
+            teacher     TEXT    NOT NULL,
+            adopted_at  TEXT    NOT NULL,
+            adopted_by  INTEGER,
+            PRIMARY KEY (partner, section)
         ) WITHOUT ROWID;
         """
 

@@ -108,6 +108,11 @@ func demo(directory: String?) throws -> Never {
     for (library, name) in connectorModules {
         try copy(buildDirectory + "/" + library, to: folder + "/modules/\(name).so", mode: 0o644)
     }
+    // The example partners: a district application and a Library application.
+    let examples = sourceDirectory + "/etc/steward/partners.d"
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: examples))?.filter({ $0.hasSuffix(".conf") }) ?? [] {
+        try copy(examples + "/" + name, to: folder + "/partners.d/" + name, mode: 0o644)
+    }
     let group = getgid()
     let text = """
         # Demo configuration written by steward-dev demo. Every path is relative to this folder.
@@ -146,6 +151,9 @@ func demo(directory: String?) throws -> Never {
           \(buildDirectory)/stewardctl status
           \(buildDirectory)/stewardctl roster summary
           \(buildDirectory)/stewardctl imports
+          \(buildDirectory)/stewardctl partners
+          \(buildDirectory)/stewardctl partners preview mathfacts --limit 3
+          \(buildDirectory)/stewardctl library adopt readingroom --teacher tch-000001 --section cls-0001-0001
           \(buildDirectory)/steward-gen --students 2000 --defects ambiguous-date,vendor-column --out \(folder)/messy
           \(buildDirectory)/stewardctl import \(folder)/messy --dry-run
           \(buildDirectory)/stewardctl audit

@@ -36,9 +36,21 @@ struct Invocation {
           imports release ID        apply an import the mass-change guard held (steward)
           imports discard ID        drop an import the mass-change guard held (steward)
           roster summary            counts of schools, terms, courses, sections, people, enrollments
+          partners                  the dashboard: each partner's type, connector, state, view
+                                    counts, agreement expiry and granted fields by tier
+          partners show NAME        one partner, with the reasons for its state
+          partners preview NAME [--limit N]
+                                    the records exactly as NAME's view holds them (N per kind,
+                                    default 20); for an inactive partner, what it would receive
           partners check [FILE…]    every requirement of the agreement baseline a partner file does
                                     not meet (all files of the partner folder by default), as
                                     file:line: requirement: what is missing; exit 1 if any
+          library adopt PARTNER --teacher ID --section ID
+                                    a teacher adopts a Library application for a section they
+                                    teach (steward); refused (77) when blocked or Library is off
+          library remove PARTNER --teacher ID --section ID
+                                    drop that adoption (steward)
+          library [list [PARTNER]]  the Library adoptions
 
         The socket is --socket, else $STEWARD_SOCKET, else /run/steward/control.sock.
         Exit codes: 0 ok, 1 check failed, 65 bad input, 69 daemon unreachable,
@@ -55,7 +67,7 @@ struct Invocation {
             switch argument {
             case "--json": json = true
             case "--dry-run": options["--dry-run"] = "yes"
-            case "--socket", "--since", "--limit":
+            case "--socket", "--since", "--limit", "--teacher", "--section":
                 guard let value = iterator.next() else {
                     throw CommandFailure(exitCode: .dataError, message: "\(argument) needs a value")
                 }
@@ -89,7 +101,7 @@ struct Invocation {
         case ["roster", "summary"]: return try rosterSummary()
         case ["imports"]: return try importHistory()
         default:
-            return try rosterCommand()
+            return try partnerCommand() ?? rosterCommand()
         }
     }
 
@@ -145,6 +157,7 @@ struct Invocation {
             throw CommandFailure(exitCode: .configuration, message: lines.joined(separator: "\n"))
         case .invalidRequest, .invalidParameter, .methodNotFound, .requestTooLong:
             throw CommandFailure(exitCode: .dataError, message: message)
+        case .refused: throw CommandFailure(exitCode: .permissionDenied, message: "refused: \(message)")
         default:
             throw CommandFailure(exitCode: .software, message: "\(error): \(message)")
         }

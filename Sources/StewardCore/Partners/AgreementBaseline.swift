@@ -25,6 +25,13 @@ public struct AgreementBaseline: Sendable, Equatable {
         public var requirement: String
         public var missing: String
         public var description: String { "\(file):\(line): \(requirement): \(missing)" }
+
+        public init(file: String, line: Int, requirement: String, missing: String) {
+            self.file = file
+            self.line = line
+            self.requirement = requirement
+            self.missing = missing
+        }
     }
 
     /// Every requirement `partner` does not meet on `today` (`YYYY-MM-DD`), with the connector

@@ -27,14 +27,44 @@ public struct PartnerFile: Sendable, Equatable {
         public var fields: Set<Field>
     }
 
+    /// `[Transport]`: how Steward reaches the partner's server when it pushes. Paths are absolute
+    /// (relative ones resolve against the partner file's folder). Checked by the daemon, which
+    /// builds the partner's TLS client context from them.
+    public struct Transport: Sendable, Equatable {
+        /// The CAs to trust for this partner; nil means the system bundle.
+        public var caFile: String?
+        public var clientCertificate: String?
+        public var clientKey: String?
+        /// SPKI SHA-256 pins (current and backup), as written.
+        public var pins: [String]
+        /// `intermediate` (TLS 1.2 and 1.3) or `modern` (TLS 1.3 only).
+        public var profile: String
+
+        public init(caFile: String? = nil, clientCertificate: String? = nil, clientKey: String? = nil,
+                    pins: [String] = [], profile: String = "intermediate") {
+            self.caFile = caFile
+            self.clientCertificate = clientCertificate
+            self.clientKey = clientKey
+            self.pins = pins
+            self.profile = profile
+        }
+    }
+
+    /// The roles a grant may name. Guardians are never persons in a view: a grant shares them
+    /// only as a student's `guardian_names` and `guardian_contacts`.
+    public static let grantableRoles = ["student", "teacher", "administrator", "aide"]
+
     public var path: String
     public var name: String
     public var displayName: String
     public var kind: Kind
     public var connector: String
     public var contact: String
+    /// `Enabled=no` keeps the file but stops the partner, as if it were removed.
+    public var isEnabled: Bool
     public var agreement: Agreement
     public var grant: Grant
+    public var transport: Transport
     /// The `[Connector]` section, checked by the connector module.
     public var connectorSettings: [UnitFile.Entry]
     /// The line of each `Section.Key`, so every later check names where to look.
@@ -42,13 +72,16 @@ public struct PartnerFile: Sendable, Equatable {
 
     static let schema = UnitFileSchema([
         .init("Partner", keys: [.init("Name", required: true), .init("DisplayName"), .init("Type", required: true),
-                                .init("Connector", required: true), .init("Contact", required: true)]),
+                                .init("Connector", required: true), .init("Contact", required: true),
+                                .init("Enabled")]),
         .init("Agreement", keys: [.init("Signed", required: true), .init("Expires", required: true),
                                   .init("Attests", repeatable: true, required: true), .init("SecurityFramework"),
                                   .init("BreachNoticeHours"), .init("DeletionDays"),
                                   .init("DataElements", repeatable: true, required: true)]),
         .init("Grant", keys: [.init("Schools", required: true), .init("Grades"), .init("Roles", required: true),
                               .init("Fields", repeatable: true, required: true)]),
+        .init("Transport", keys: [.init("CAFile"), .init("ClientCertificate"), .init("ClientKey"),
+                                  .init("Pins", repeatable: true), .init("Profile")]),
         .init("Connector", keys: [], acceptsAnyKey: true),
     ])
 
@@ -89,13 +122,42 @@ public struct PartnerFile: Sendable, Equatable {
         let granted = FieldCatalogue.read(words("Grant", "Fields"))
         granted.problems.forEach { problem("Grant", "Fields", $0) }
         let schools = words("Grant", "Schools")
+        let roles = words("Grant", "Roles")
+        for role in roles where !grantableRoles.contains(role) {
+            problem("Grant", "Roles", role == "guardian" || role == "parent"
+                ? "'\(role)' cannot be granted as a role; grant guardian_names or guardian_contacts on the students instead"
+                : "'\(role.prefix(40))' is not a role that can be granted; use \(grantableRoles.joined(separator: ", "))")
+        }
+        var isEnabled = true
+        if let entry = file.first("Partner", "Enabled") {
+            switch entry.value.lowercased() {
+            case "yes", "true", "on": isEnabled = true
+            case "no", "false", "off": isEnabled = false
+            default: problem("Partner", "Enabled", "'\(entry.value.prefix(20))' is not yes or no")
+            }
+        }
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        func filePath(_ key: String) -> String? {
+            guard let value = file.first("Transport", key)?.value, !value.isEmpty else { return nil }
+            return value.hasPrefix("/") || directory.isEmpty ? value : directory + "/" + value
+        }
+        let profile = file.first("Transport", "Profile")?.value ?? "intermediate"
+        if !["intermediate", "modern"].contains(profile) {
+            problem("Transport", "Profile", "'\(profile.prefix(20))' is not a TLS profile; use intermediate (TLS 1.2 and 1.3) or modern (TLS 1.3 only)")
+        }
+        if (filePath("ClientCertificate") == nil) != (filePath("ClientKey") == nil) {
+            problem("Transport", filePath("ClientCertificate") == nil ? "ClientKey" : "ClientCertificate",
+                    "ClientCertificate= and ClientKey= go together; give both or neither")
+        }
+        let transport = Transport(caFile: filePath("CAFile"), clientCertificate: filePath("ClientCertificate"),
+                                  clientKey: filePath("ClientKey"), pins: words("Transport", "Pins"), profile: profile)
         let agreement = Agreement(
             signed: value("Agreement", "Signed"), expires: value("Agreement", "Expires"), attests: words("Agreement", "Attests"),
             securityFramework: value("Agreement", "SecurityFramework"), breachNoticeHours: number("BreachNoticeHours"),
             deletionDays: number("DeletionDays"), dataElements: dataElements.fields)
         let grant = Grant(schools: schools == ["all"] ? nil : schools,
                           grades: file.first("Grant", "Grades").map { _ in words("Grant", "Grades") },
-                          roles: words("Grant", "Roles"), fields: granted.fields)
+                          roles: roles, fields: granted.fields)
         var lines: [String: Int] = [:]
         for entry in file.entries {
             lines["\(entry.section).\(entry.key)"] = lines["\(entry.section).\(entry.key)"] ?? entry.line
@@ -104,7 +166,7 @@ public struct PartnerFile: Sendable, Equatable {
         guard problems.isEmpty, let kind else { return (nil, problems) }
         return (PartnerFile(path: path, name: name, displayName: value("Partner", "DisplayName").isEmpty ? name : value("Partner", "DisplayName"),
                             kind: kind, connector: value("Partner", "Connector"), contact: value("Partner", "Contact"),
-                            agreement: agreement, grant: grant, connectorSettings: file.entries(in: "Connector"), lines: lines), problems)
+                            isEnabled: isEnabled, agreement: agreement, grant: grant, transport: transport, connectorSettings: file.entries(in: "Connector"), lines: lines), problems)
     }
 
     /// The line of `Section.Key`; for a key the file leaves out, its section's first line.

@@ -9,6 +9,9 @@ public protocol ConnectorModule: AnyObject, Sendable {
     var name: String { get }
     /// The connector kinds this module provides. Two modules may not provide the same kind.
     var kinds: [ConnectorKind] { get }
+    /// Checks a partner's `[Connector]` section for `kind` at load and reload, before the partner
+    /// is activated: unknown keys, missing keys, endpoints that are not `https://`.
+    func check(_ settings: [ConnectorSetting], kind: String) -> [ConnectorSettingProblem]
 }
 
 /// One protocol a module speaks, named the way partner files name it in `Connector=`.

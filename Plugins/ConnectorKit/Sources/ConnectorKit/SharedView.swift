@@ -1,0 +1,89 @@
+/// What a connector is handed for one partner: that partner's view of the roster, and nothing
+/// else. The daemon builds it from the partner's grant and agreement before the connector runs,
+/// so a connector can never see a person outside the scope or a field outside the grant. Ids
+/// are the partner's pseudonymous ones unless its grant names `sis_id`.
+public protocol SharedView: Sendable {
+    /// The partner this view belongs to.
+    var partner: String { get }
+    /// The roster version (import id) the view reads.
+    var rosterVersion: Int64 { get }
+    /// One page of records of one kind, in a stable order. Pass the returned `next` cursor to
+    /// read on; `changedSince` (a roster version) keeps only records changed by later imports.
+    func page(_ request: SharedViewRequest) throws(SharedViewError) -> SharedViewPage
+}
+
+/// The kinds of record a view holds.
+public enum SharedRecordKind: String, Sendable, CaseIterable {
+    case student, teacher, administrator, aide, section
+}
+
+/// A request for one page of a view.
+public struct SharedViewRequest: Sendable, Hashable {
+    public var kind: SharedRecordKind
+    public var cursor: SharedViewCursor?
+    /// 1 to 10,000.
+    public var limit: Int
+    public var changedSince: Int64?
+
+    public init(kind: SharedRecordKind, cursor: SharedViewCursor? = nil, limit: Int = 100, changedSince: Int64? = nil) {
+        self.kind = kind
+        self.cursor = cursor
+        self.limit = limit
+        self.changedSince = changedSince
+    }
+}
+
+/// Where the next page starts. Opaque and sealed by the daemon: a connector may hand it to its
+/// partner (as a paging token) and back, but cannot read or forge it.
+public struct SharedViewCursor: Sendable, Hashable {
+    public let token: String
+    public init(token: String) { self.token = token }
+}
+
+/// A value of a field: one text, or a list.
+public enum SharedFieldValue: Sendable, Hashable {
+    case text(String)
+    case list([String])
+}
+
+/// One record as the partner may receive it.
+public struct SharedViewRecord: Sendable, Hashable {
+    public var id: String
+    public var kind: SharedRecordKind
+    /// Only the granted fields, by the field catalogue's names (see the README).
+    public var fields: [String: SharedFieldValue]
+
+    public init(id: String, kind: SharedRecordKind, fields: [String: SharedFieldValue]) {
+        self.id = id
+        self.kind = kind
+        self.fields = fields
+    }
+}
+
+public struct SharedViewPage: Sendable, Hashable {
+    public var records: [SharedViewRecord]
+    /// nil on the last page.
+    public var next: SharedViewCursor?
+
+    public init(records: [SharedViewRecord], next: SharedViewCursor?) {
+        self.records = records
+        self.next = next
+    }
+}
+
+/// Why a page cannot be read: a cursor that was not made by this view, a limit out of range,
+/// a partner whose sharing stopped, or a store that failed.
+public struct SharedViewError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case invalidCursor, invalidLimit, notSharing, unavailable
+    }
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,185 @@
+/// A value in a shared record: one text, or a list (grades, sections, race, guardians).
+public enum SharedValue: Sendable, Equatable, Codable {
+    case text(String)
+    case list([String])
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let text = try? container.decode(String.self) { self = .text(text) } else { self = .list(try container.decode([String].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .text(let text): try container.encode(text)
+        case .list(let list): try container.encode(list)
+        }
+    }
+}
+
+/// One record exactly as a partner receives it: its id (pseudonymous unless the grant names
+/// `sis_id`), its kind, and only the fields the partner may receive.
+public struct SharedRecord: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case student, teacher, administrator, aide, section
+    }
+
+    public var id: String
+    public var kind: Kind
+    /// Field name → value. For persons the names are the field catalogue's; for sections they
+    /// are `title`, `school`, `grades`, `teachers` (ids) and, for Library, `teacher_names`.
+    public var fields: [String: SharedValue]
+
+    public init(id: String, kind: Kind, fields: [String: SharedValue]) {
+        self.id = id
+        self.kind = kind
+        self.fields = fields
+    }
+}
+
+/// Where a view reads the roster from: the store in the daemon, arrays in tests. Both read in
+/// sourcedId order, after a cursor.
+public protocol RosterReading {
+    /// Persons with one of `roles`, in sourcedId order after `after`; with `sections`, only
+    /// members of those sections; with `modifiedSince`, only those changed by a later import.
+    func people(roles: [String], sections: Set<String>?, after: String?, limit: Int,
+                modifiedSince: Int64?) throws(StewardError) -> [RosterPerson]
+    /// Sections in sourcedId order after `after`; with `ids`, only those.
+    func sections(ids: Set<String>?, after: String?, limit: Int, modifiedSince: Int64?) throws(StewardError) -> [RosterSection]
+}
+
+/// A partner's projection of the roster: only persons in scope, only granted fields, ids
+/// pseudonymous per partner. Built from the partner's `SharingPolicy`; a connector is handed
+/// this and nothing else, so it can never see more than the partner may receive.
+public struct SharedView: Sendable {
+    public let policy: SharingPolicy
+    private let pseudonym: @Sendable (String) -> String
+
+    /// `pseudonym` maps a sourcedId to the partner's pairwise id (a keyed hash in the daemon).
+    public init(policy: SharingPolicy, pseudonym: @escaping @Sendable (String) -> String) {
+        self.policy = policy
+        self.pseudonym = pseudonym
+    }
+
+    /// Real ids only when the grant names `sis_id`; Library applications never get them.
+    private func id(_ sourcedId: String) -> String {
+        policy.kind == .district && policy.grants("sis_id") ? sourcedId : pseudonym(sourcedId)
+    }
+
+    /// The record `person` becomes in this view, or nil when they are outside its scope.
+    public func record(for person: RosterPerson) -> SharedRecord? {
+        guard policy.includes(person), let kind = SharedRecord.Kind(rawValue: person.role) else { return nil }
+        var fields: [String: SharedValue] = [:]
+        func put(_ name: String, _ value: String) {
+            if !value.isEmpty, policy.grants(name) { fields[name] = .text(value) }
+        }
+        func put(_ name: String, _ list: [String]) {
+            if !list.isEmpty, policy.grants(name) { fields[name] = .list(list) }
+        }
+        put("given_name", person.givenName)
+        put("family_name", person.familyName)
+        put("family_initial", person.familyName.first.map { String($0).uppercased() } ?? "")
+        put("middle_name", person.middleName)
+        put("preferred_name", person.preferredGivenName)
+        put("grade", person.grades)
+        put("school", policy.schools.map { scope in person.schools.filter(scope.contains) } ?? person.schools)
+        put("sections", person.sections.filter { policy.includesSection($0.sourcedId, school: $0.school, grades: $0.grades) }
+            .map { id($0.sourcedId) })
+        put("role", person.role)
+        put("email", person.email)
+        put("phone", person.phone)
+        put("sms", person.sms)
+        put("username", person.username)
+        put("sis_id", person.sourcedId)
+        put("state_id", person.stateId)
+        put("student_number", person.identifier)
+        if let demographics = person.demographics {
+            put("birth_date", demographics["birthDate"] ?? "")
+            put("sex", demographics["sex"] ?? "")
+            put("race", Self.raceColumns.filter { demographics[$0]?.lowercased() == "true" })
+            put("hispanic_latino", demographics["hispanicOrLatinoEthnicity"] ?? "")
+            put("country_of_birth", demographics["countryOfBirthCode"] ?? "")
+            put("state_of_birth", demographics["stateOfBirthAbbreviation"] ?? "")
+            put("city_of_birth", demographics["cityOfBirth"] ?? "")
+            put("public_school_residence_status", demographics["publicSchoolResidenceStatus"] ?? "")
+        }
+        put("guardian_names", person.guardians.map { "\($0.givenName) \($0.familyName)" })
+        put("guardian_contacts", person.guardians.flatMap { [$0.email, $0.phone, $0.sms].filter { !$0.isEmpty } }
+            .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } })
+        return SharedRecord(id: id(person.sourcedId), kind: kind, fields: fields)
+    }
+
+    /// The record `section` becomes in this view, or nil when the view does not hold it.
+    public func record(for section: RosterSection) -> SharedRecord? {
+        guard policy.includes(section) else { return nil }
+        var fields: [String: SharedValue] = ["title": .text(section.title)]
+        if policy.kind == .library {
+            let names = section.teachers.map { "\($0.givenName) \($0.familyName)" }
+            if !names.isEmpty { fields["teacher_names"] = .list(names) }
+        } else {
+            fields["school"] = .text(section.school)
+            if !section.grades.isEmpty { fields["grades"] = .list(section.grades) }
+            if policy.roles.contains("teacher"), !section.teachers.isEmpty {
+                fields["teachers"] = .list(section.teachers.map { id($0.sourcedId) })
+            }
+        }
+        return SharedRecord(id: id(section.sourcedId), kind: .section, fields: fields)
+    }
+
+    /// The OneRoster demographics columns that make up `race`.
+    static let raceColumns = ["americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican",
+                              "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces"]
+
+    /// A page of a view, and where the next one starts (nil at the end). The cursor is a
+    /// sourcedId: it never leaves the daemon unsealed.
+    public struct Page: Sendable, Equatable {
+        public var records: [SharedRecord]
+        public var next: String?
+    }
+
+    /// Up to `limit` records of `kind`, in the roster's order, after `cursor`; with
+    /// `changedSince`, only records changed by a later import.
+    public func page(_ kind: SharedRecord.Kind, from roster: some RosterReading, after cursor: String?, limit: Int,
+                     changedSince: Int64? = nil) throws(StewardError) -> Page {
+        guard policy.isSharing, limit > 0 else { return Page(records: [], next: nil) }
+        let batch = max(limit, 256)
+        if kind == .section {
+            return try collect(after: cursor, limit: limit, id: \.sourcedId, project: record(for:)) { position throws(StewardError) in
+                try roster.sections(ids: policy.adoptedSections, after: position, limit: batch, modifiedSince: changedSince)
+            }
+        }
+        guard policy.roles.contains(kind.rawValue) else { return Page(records: [], next: nil) }
+        return try collect(after: cursor, limit: limit, id: \.sourcedId, project: record(for:)) { position throws(StewardError) in
+            try roster.people(roles: [kind.rawValue], sections: policy.adoptedSections, after: position, limit: batch,
+                              modifiedSince: changedSince)
+        }
+    }
+
+    /// Reads rows batch by batch after `cursor` and projects each, until `limit` records or the end.
+    private func collect<Row>(after cursor: String?, limit: Int, id: (Row) -> String, project: (Row) -> SharedRecord?,
+                              fetch: (String?) throws(StewardError) -> [Row]) throws(StewardError) -> Page {
+        var records: [SharedRecord] = []
+        var position = cursor
+        while true {
+            let rows = try fetch(position)
+            for row in rows {
+                position = id(row)
+                if let record = project(row) { records.append(record) }
+                if records.count == limit { return Page(records: records, next: position) }
+            }
+            if rows.isEmpty { return Page(records: records, next: nil) }
+        }
+    }
+
+    /// How many records of `kind` the view holds, read page by page.
+    public func count(_ kind: SharedRecord.Kind, from roster: some RosterReading) throws(StewardError) -> Int {
+        var count = 0
+        var cursor: String?
+        repeat {
+            let page = try page(kind, from: roster, after: cursor, limit: 5000)
+            count += page.records.count
+            cursor = page.next
+        } while cursor != nil
+        return count
+    }
+}

@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The district's secret: 32 random bytes made at first start and kept in the state directory
+/// with mode 0600. Every pseudonymous identifier and every sealed cursor is keyed by it, so it
+/// never leaves the machine and is never logged.
+public struct DistrictSecret: Sendable {
+    public static let fileName = "district.secret"
+    static let length = 32
+    private let bytes: [UInt8]
+
+    /// For tests and tools that hold a secret already.
+    public init(bytes: [UInt8]) {
+        precondition(bytes.count == Self.length, "a district secret is \(Self.length) bytes")
+        self.bytes = bytes
+    }
+
+    public enum LoadError: Error, CustomStringConvertible {
+        case unreadable(path: String, reason: String)
+        case wrongMode(path: String, mode: mode_t)
+        case wrongLength(path: String, length: Int)
+
+        public var description: String {
+            switch self {
+            case .unreadable(let path, let reason): return "\(path): the district secret cannot be read or made: \(reason)"
+            case .wrongMode(let path, let mode):
+                return "\(path): the district secret has mode \(String(mode & 0o777, radix: 8)); it must be 600 (chmod 600 it) so only the daemon reads it"
+            case .wrongLength(let path, let length):
+                return "\(path): the district secret is \(length) bytes, not \(DistrictSecret.length); restore it from backup: a new one would change every partner's identifiers"
+            }
+        }
+    }
+
+    /// Reads the secret in `directory`, making it (O_EXCL, mode 0600, fsynced) when there is none.
+    public static func loadOrCreate(in directory: String) throws(LoadError) -> DistrictSecret {
+        let path = directory + "/" + fileName
+        let created = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if created >= 0 {
+            let bytes = Digest.randomBytes(length)
+            let written = bytes.withUnsafeBytes { write(created, $0.baseAddress, $0.count) }
+            let synced = fsync(created) == 0
+            close(created)
+            guard written == length, synced else {
+                unlink(path)
+                throw .unreadable(path: path, reason: "writing it failed: \(String(cString: strerror(errno)))")
+            }
+            return DistrictSecret(bytes: bytes)
+        }
+        guard errno == EEXIST else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard descriptor >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        guard info.st_mode & 0o077 == 0 else { throw .wrongMode(path: path, mode: info.st_mode) }
+        var buffer = [UInt8](repeating: 0, count: length + 1)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count == length else { throw .wrongLength(path: path, length: max(count, 0)) }
+        return DistrictSecret(bytes: Array(buffer.prefix(length)))
+    }
+
+    /// The pairwise pseudonymous id of `sourcedId` for `partner`: HMAC-SHA-256 of the secret over
+    /// both, cut to 128 bits, hexadecimal. Stable across restarts and reloads; different for every
+    /// partner, so two partners cannot join their data on it.
+    public func pseudonym(partner: String, sourcedId: String) -> String {
+        let message = Array("steward/pseudonym/v1\u{0}\(partner)\u{0}\(sourcedId)".utf8)
+        return Array(KeyedHash.hmacSHA256(key: bytes, message: message).prefix(16)).hex
+    }
+
+    /// A sealing key for `purpose`, derived from the secret, so no two uses share a key.
+    public func sealingKey(purpose: String) -> SealingKey {
+        SealingKey(KeyedHash.hmacSHA256(key: bytes, message: Array("steward/key/v1\u{0}\(purpose)".utf8)))
+    }
+}

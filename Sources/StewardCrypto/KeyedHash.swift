@@ -1,0 +1,72 @@
+import COpenSSL
+
+/// Keyed primitives from OpenSSL: HMAC-SHA-256 for pseudonymous identifiers, and AES-256-GCM to
+/// seal small tokens (a view's paging cursor) that leave the daemon and come back.
+public enum KeyedHash {
+    /// HMAC-SHA-256 of `message` under `key`, through OpenSSL's one-shot `HMAC`.
+    public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let result = key.withUnsafeBytes { k in
+            message.withUnsafeBytes { m in
+                out.withUnsafeMutableBytes { o in
+                    HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count,
+                         o.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
+                }
+            }
+        }
+        // HMAC fails only when OpenSSL cannot allocate; there is nothing to carry on with.
+        precondition(result != nil, "HMAC(SHA-256) failed: \(OpenSSLErrors.drain())")
+        return Array(out.prefix(Int(length)))
+    }
+}
+
+/// AES-256-GCM through `EVP_aes_256_gcm`: `seal` gives nonce ‖ ciphertext ‖ tag; `open` returns
+/// nil for anything that was not sealed under the same key, or was altered.
+public struct SealingKey: Sendable {
+    private let key: [UInt8]
+    static let nonceLength = 12
+    static let tagLength = 16
+
+    /// `key` must be 32 bytes.
+    public init(_ key: [UInt8]) {
+        precondition(key.count == 32, "AES-256-GCM takes a 32-byte key")
+        self.key = key
+    }
+
+    public func seal(_ plaintext: [UInt8]) -> [UInt8] {
+        let nonce = Digest.randomBytes(Self.nonceLength)
+        var output = [UInt8](repeating: 0, count: plaintext.count + 16)
+        var tag = [UInt8](repeating: 0, count: Self.tagLength)
+        let context = EVP_CIPHER_CTX_new()!
+        defer { EVP_CIPHER_CTX_free(context) }
+        var length: Int32 = 0
+        var total: Int32 = 0
+        var ok = EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, key, nonce) == 1
+        ok = ok && EVP_EncryptUpdate(context, &output, &length, plaintext, Int32(plaintext.count)) == 1
+        total = length
+        ok = ok && output.withUnsafeMutableBufferPointer { EVP_EncryptFinal_ex(context, $0.baseAddress! + Int(total), &length) } == 1
+        total += length
+        ok = ok && EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, Int32(Self.tagLength), &tag) == 1
+        precondition(ok, "AES-256-GCM sealing failed: \(OpenSSLErrors.drain())")
+        return nonce + output.prefix(Int(total)) + tag
+    }
+
+    public func open(_ sealed: [UInt8]) -> [UInt8]? {
+        guard sealed.count >= Self.nonceLength + Self.tagLength else { return nil }
+        let nonce = Array(sealed.prefix(Self.nonceLength))
+        var tag = Array(sealed.suffix(Self.tagLength))
+        let ciphertext = Array(sealed.dropFirst(Self.nonceLength).dropLast(Self.tagLength))
+        var output = [UInt8](repeating: 0, count: ciphertext.count + 16)
+        let context = EVP_CIPHER_CTX_new()!
+        defer { EVP_CIPHER_CTX_free(context) }
+        var length: Int32 = 0
+        var ok = EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, key, nonce) == 1
+        ok = ok && EVP_DecryptUpdate(context, &output, &length, ciphertext, Int32(ciphertext.count)) == 1
+        let total = length
+        ok = ok && EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, Int32(Self.tagLength), &tag) == 1
+        ok = ok && output.withUnsafeMutableBufferPointer { EVP_DecryptFinal_ex(context, $0.baseAddress! + Int(total), &length) } == 1
+        _ = OpenSSLErrors.drain()
+        return ok ? Array(output.prefix(Int(total))) : nil
+    }
+}

@@ -1,0 +1,83 @@
+import ConnectorKit
+import Foundation
+import StewardCore
+import StewardCrypto
+import StewardStore
+
+/// A partner's view as a connector receives it through ConnectorKit: pages read from the store
+/// through the partner's `SharingPolicy`, cursors sealed with AES-256-GCM under a key derived
+/// from the district secret. A cursor names the partner and the kind it was made for, so one
+/// partner's cursor never reads another's view, and a connector cannot learn a sourcedId from it.
+final class ConnectorSharedView: ConnectorKit.SharedView {
+    let partner: String
+    let rosterVersion: Int64
+    private let view: StewardCore.SharedView
+    private let store: Store
+    private let sealing: SealingKey
+
+    init(view: StewardCore.SharedView, store: Store, secret: DistrictSecret, rosterVersion: Int64) {
+        partner = view.policy.partner
+        self.view = view
+        self.store = store
+        self.rosterVersion = rosterVersion
+        sealing = secret.sealingKey(purpose: "view-cursor")
+    }
+
+    func page(_ request: SharedViewRequest) throws(SharedViewError) -> SharedViewPage {
+        guard (1...10_000).contains(request.limit) else {
+            throw SharedViewError(.invalidLimit, "a page holds 1 to 10,000 records; \(request.limit) was asked for")
+        }
+        guard view.policy.isSharing else {
+            throw SharedViewError(.notSharing, "partner \(partner) is not sharing now (its state, or sharing paused)")
+        }
+        let after = try request.cursor.map { cursor throws(SharedViewError) in try open(cursor, kind: request.kind) }
+        let kind = SharedRecord.Kind(rawValue: request.kind.rawValue) ?? .student
+        let page: StewardCore.SharedView.Page
+        do {
+            page = try store.read { db throws(StewardError) in
+                try view.page(kind, from: RosterViewReader(db: db, fields: view.policy.fields), after: after, limit: request.limit,
+                              changedSince: request.changedSince)
+            }
+        } catch {
+            throw SharedViewError(.unavailable, "the roster cannot be read now: \(error.code.rawValue)")
+        }
+        return SharedViewPage(records: page.records.map(Self.convert), next: page.next.map { seal($0, kind: request.kind) })
+    }
+
+    private func context(_ kind: SharedRecordKind) -> String { "\(partner)\u{0}\(kind.rawValue)\u{0}" }
+
+    private func seal(_ sourcedId: String, kind: SharedRecordKind) -> SharedViewCursor {
+        let sealed = sealing.seal(Array((context(kind) + sourcedId).utf8))
+        let text = Data(sealed).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return SharedViewCursor(token: text)
+    }
+
+    private func open(_ cursor: SharedViewCursor, kind: SharedRecordKind) throws(SharedViewError) -> String {
+        var text = cursor.token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        text += String(repeating: "=", count: (4 - text.count % 4) % 4)
+        guard let data = Data(base64Encoded: text), let plain = sealing.open(Array(data)),
+              let value = String(bytes: plain, encoding: .utf8), value.hasPrefix(context(kind)) else {
+            throw SharedViewError(.invalidCursor, "the cursor was not made by \(partner)'s \(kind.rawValue) view; start again without one")
+        }
+        return String(value.dropFirst(context(kind).count))
+    }
+
+    private static func convert(_ record: SharedRecord) -> SharedViewRecord {
+        SharedViewRecord(id: record.id, kind: SharedRecordKind(rawValue: record.kind.rawValue) ?? .student,
+                         fields: record.fields.mapValues {
+                             switch $0 {
+                             case .text(let text): return .text(text)
+                             case .list(let list): return .list(list)
+                             }
+                         })
+    }
+}
+
+extension Daemon {
+    /// The view a connector is handed for `name`: nil when there is no such partner.
+    func connectorView(for name: String) throws(StewardError) -> ConnectorSharedView? {
+        guard let partner = partners.partners[name] else { return nil }
+        return ConnectorSharedView(view: try sharedView(of: partner), store: store, secret: secret, rosterVersion: try rosterVersion())
+    }
+}

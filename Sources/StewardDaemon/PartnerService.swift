@@ -1,0 +1,224 @@
+import ConnectorKit
+import Dispatch
+import Foundation
+import StewardControl
+import StewardCore
+import StewardCrypto
+import StewardStore
+
+/// Partners at run time: their states (recorded and audited when they change, checked again
+/// every ten minutes so an agreement that expires stops that day), their views, the dashboard,
+/// previews, and Library adoptions.
+extension Daemon {
+    func startPartnerChecks() {
+        recordPartnerStates(caller: nil)
+        let timer = DispatchSource.makeTimerSource(queue: serviceQueue)
+        timer.schedule(deadline: .now() + 600, repeating: 600)
+        timer.setEventHandler { [unowned self] in recordPartnerStates(caller: nil) }
+        timer.resume()
+        partnerTimer = timer
+    }
+
+    /// Compares every partner's standing with the recorded one; each change is recorded with its
+    /// audit entry and logged. Runs on the service queue.
+    func recordPartnerStates(caller: Caller?) {
+        let today = Self.today()
+        do {
+            let recorded = try store.read { db throws(StewardError) in try PartnerRecords.states(db) }
+            for (name, partner) in partners.partners.sorted(by: { $0.key < $1.key }) {
+                let standing = partner.standing(today: today, configuration: configuration)
+                let before = recorded[name]?.state
+                guard before != standing.state.rawValue else { continue }
+                let detail = "\(before ?? "new") → \(standing.state.rawValue)" + (standing.reasons.isEmpty ? "" : "; \(standing.reasons.count) reason(s)")
+                try store.write { db throws(StewardError) in
+                    try PartnerRecords.record(name, state: standing.state.rawValue, audit: AuditEvent(
+                        caller: caller, method: "partner.state", target: name, outcome: "ok", detail: detail), db: db)
+                }
+                let line = "partner \(name): \(detail)"
+                if standing.state == .active { Log.info(line) } else {
+                    Log.warning(line + (standing.reasons.first.map { ": \($0)" } ?? ""))
+                }
+            }
+            for name in recorded.keys.sorted() where partners.partners[name] == nil {
+                try store.write { db throws(StewardError) in
+                    try PartnerRecords.record(name, state: nil, audit: AuditEvent(
+                        caller: caller, method: "partner.state", target: name, outcome: "ok",
+                        detail: "\(recorded[name]?.state ?? "") → removed: its file is gone; sharing stopped"), db: db)
+                }
+                Log.warning("partner \(name): removed; sharing stopped")
+            }
+        } catch {
+            Log.error("partner states: \(error)")
+        }
+        notifier.status(statusLine())
+    }
+
+    /// The view `partner` has now; with `preview`, the one it would have once active.
+    func sharedView(of partner: LoadedPartner, preview: Bool = false) throws(StewardError) -> StewardCore.SharedView {
+        let standing = partner.standing(today: Self.today(), configuration: configuration)
+        let paused = (try sharingState()).paused
+        let adopted = partner.file.kind == .library
+            ? try store.read { db throws(StewardError) in try PartnerRecords.adoptedSections(partner: partner.file.name, db: db) }
+            : []
+        var policy = SharingPolicy(partner: partner.file, standing: standing, adoptedSections: adopted)
+        if preview { policy.isSharing = true } else if paused { policy.isSharing = false }
+        let name = partner.file.name
+        return StewardCore.SharedView(policy: policy) { [secret] in secret.pseudonym(partner: name, sourcedId: $0) }
+    }
+
+    /// The dashboard's entry for `partner`. Reads its view: call it off the service queue.
+    func summary(of partner: LoadedPartner, view: StewardCore.SharedView, adoptions: [LibraryAdoption]?) throws(StewardError) -> PartnerSummary {
+        let standing = partner.standing(today: Self.today(), configuration: configuration)
+        let counts = try store.read { db throws(StewardError) in
+            let roster = RosterViewReader(db: db, fields: [])
+            return ViewCounts(students: try view.count(.student, from: roster), teachers: try view.count(.teacher, from: roster),
+                              sections: try view.count(.section, from: roster))
+        }
+        let fields = Dictionary(grouping: view.policy.fields.sorted(), by: \.tier.rawValue).mapValues { $0.map(\.name) }
+        let file = partner.file
+        return PartnerSummary(
+            name: file.name, displayName: file.displayName, type: file.kind.rawValue, connector: file.connector,
+            contact: file.contact, file: file.path, state: standing.state.rawValue, reasons: standing.reasons, fields: fields,
+            agreementSigned: file.agreement.signed, agreementExpires: file.agreement.expires, counts: counts,
+            recommended: file.kind == .library ? configuration.library.recommended.contains(file.name) : nil,
+            adoptions: adoptions)
+    }
+
+    func performPartners(_ method: ControlMethod, request: ControlRequest, caller: Caller) throws -> ControlOutcome {
+        switch method {
+        case .partnersCheck:
+            let parameters = try Parameters.decode(PartnersCheckParameters.self, request, method, keys: ["files"])
+            if let relative = parameters.files?.first(where: { !$0.hasPrefix("/") }) {
+                throw InvalidParameter(parameter: "files", message: "'\(relative.prefix(80))' is not an absolute path")
+            }
+            let directory = PartnerDirectory.load(files: parameters.files, configuration: configuration, modules: modules)
+            return .replies([try .ok(directory.checkResult(today: Self.today(), baseline: configuration.baseline))])
+        case .partnersList:
+            try Parameters.none(request, method)
+            let loaded = partners.partners.values.sorted { $0.file.name < $1.file.name }
+            let views = try loaded.map { partner throws(StewardError) in (partner, try sharedView(of: partner)) }
+            let adoptions = try store.read { db throws(StewardError) in try PartnerRecords.adoptions(partner: nil, db: db) }
+            let header = PartnersList(today: Self.today(), rosterVersion: try rosterVersion(), sharingPaused: try sharingState().paused,
+                                      librarySharing: configuration.library.isSharingOn, partners: [],
+                                      unreadable: partners.unreadable)
+            return offServiceQueue { [self] in
+                var list = header
+                for (partner, view) in views {
+                    let own = partner.file.kind == .library ? adoptions.filter { $0.partner == partner.file.name } : nil
+                    list.partners.append(try summary(of: partner, view: view, adoptions: own))
+                }
+                return try .ok(list)
+            }
+        case .partnersShow:
+            let name = try Parameters.decode(PartnerNameParameters.self, request, method, keys: ["name"]).name
+            let partner = try loadedPartner(name)
+            let view = try sharedView(of: partner)
+            let adoptions = partner.file.kind == .library
+                ? try store.read { db throws(StewardError) in try PartnerRecords.adoptions(partner: name, db: db) } : nil
+            return offServiceQueue { [self] in try .ok(summary(of: partner, view: view, adoptions: adoptions)) }
+        case .partnersPreview:
+            let parameters = try Parameters.decode(PartnerPreviewParameters.self, request, method, keys: ["name", "limit"])
+            let limit = parameters.limit ?? 20
+            guard (1...1000).contains(limit) else { throw InvalidParameter(parameter: "limit", message: "limit must be 1 to 1000") }
+            let partner = try loadedPartner(parameters.name)
+            let view = try sharedView(of: partner, preview: true)
+            let live = try sharedView(of: partner)
+            let standing = partner.standing(today: Self.today(), configuration: configuration)
+            let note = live.policy.isSharing ? nil
+                : "\(partner.file.name) is \(standing.state.rawValue)\((try? sharingState().paused) == true ? " (sharing paused)" : ""): it receives nothing now; these are the records it would receive once active"
+            auditQuietly(AuditEvent(caller: caller, method: method.rawValue, target: partner.file.name, outcome: "ok",
+                                    detail: "up to \(limit) record(s) of each kind shown"))
+            return offServiceQueue { [self] in
+                let records = try store.read { db throws(StewardError) in
+                    let roster = RosterViewReader(db: db, fields: view.policy.fields)
+                    var records: [SharedRecord] = []
+                    for kind in SharedRecord.Kind.allCases {
+                        records += try view.page(kind, from: roster, after: nil, limit: limit).records
+                    }
+                    return records
+                }
+                return try .ok(PartnerPreview(partner: try summary(of: partner, view: live, adoptions: nil), note: note, records: records))
+            }
+        case .libraryAdopt, .libraryRemove:
+            let parameters = try Parameters.decode(LibraryAdoptionParameters.self, request, method, keys: ["partner", "teacher", "section"])
+            return .replies([try changeAdoption(parameters, adopt: method == .libraryAdopt, caller: caller)])
+        case .libraryList:
+            let partner = try Parameters.decode(LibraryListParameters.self, request, method, keys: ["partner"]).partner
+            if let partner { _ = try loadedPartner(partner) }
+            return .replies([try .ok(LibraryAdoptionList(adoptions: store.read { db throws(StewardError) in
+                try PartnerRecords.adoptions(partner: partner, db: db)
+            }))])
+        default:
+            throw InvalidParameter(parameter: "method", message: "not a partner method")
+        }
+    }
+
+    private func loadedPartner(_ name: String) throws(InvalidParameter) -> LoadedPartner {
+        guard let partner = partners.partners[name] else {
+            let known = partners.partners.keys.sorted()
+            throw InvalidParameter(parameter: "name", message: "there is no partner '\(name.prefix(64))'"
+                + (closestMatch(name, among: known).map { "; did you mean \($0)?" } ?? "; stewardctl partners lists them"))
+        }
+        return partner
+    }
+
+    func rosterVersion() throws(StewardError) -> Int64 {
+        // The importer keeps the version in settings (ImportRun.setRosterVersion).
+        Int64(try store.setting("roster.version") ?? "0") ?? 0
+    }
+
+    /// Runs `body` on the view queue and sends its reply: reading a large view must not hold up
+    /// the service queue (and with it the watchdog).
+    private func offServiceQueue(_ body: @escaping @Sendable () throws -> ControlReply) -> ControlOutcome {
+        .pushed { [viewQueue] sink in
+            viewQueue.async {
+                do { sink.send(try body(), isLast: true) } catch {
+                    Log.error("reading a partner view failed: \(error)")
+                    sink.send(.failure(.storeFailed, "reading the view failed: \(error)"), isLast: true)
+                }
+            }
+        }
+    }
+
+    /// A teacher adopts (or drops) a Library application for a section they teach.
+    private func changeAdoption(_ parameters: LibraryAdoptionParameters, adopt: Bool, caller: Caller) throws -> ControlReply {
+        let method = adopt ? ControlMethod.libraryAdopt : .libraryRemove
+        let partner = try loadedPartner(parameters.partner)
+        let target = "\(partner.file.name) section \(parameters.section)"
+        func refuse(_ message: String) -> ControlReply {
+            auditQuietly(AuditEvent(caller: caller, method: method.rawValue, target: target, outcome: "refused", detail: message))
+            return .failure(.refused, message, details: ["partner": .string(partner.file.name)])
+        }
+        guard partner.file.kind == .library else {
+            throw InvalidParameter(parameter: "partner", message: "\(partner.file.name) is a district application; only Library applications are adopted by teachers")
+        }
+        if adopt {
+            if configuration.library.blocked.contains(partner.file.name) {
+                return refuse("the district blocks the Library application \(partner.file.name) (LibraryBlocked= in \(configuration.file)); it cannot be adopted")
+            }
+            if !configuration.library.isSharingOn {
+                return refuse("Library sharing is off (LibrarySharing=off in \(configuration.file)); no Library application can be adopted")
+            }
+        }
+        let roster = try store.read { db throws(StewardError) in
+            try PartnerRecords.teaching(teacher: parameters.teacher, section: parameters.section, db: db)
+        }
+        if adopt {
+            guard roster.teacher else { throw InvalidParameter(parameter: "teacher", message: "there is no teacher '\(parameters.teacher.prefix(64))' in the roster") }
+            guard roster.section else { throw InvalidParameter(parameter: "section", message: "there is no section '\(parameters.section.prefix(64))' in the roster") }
+            guard roster.teaches else {
+                throw InvalidParameter(parameter: "section", message: "teacher \(parameters.teacher.prefix(64)) does not teach section \(parameters.section.prefix(64)); a teacher adopts only for their own sections")
+            }
+        }
+        let adoption = LibraryAdoption(partner: partner.file.name, section: parameters.section, teacher: parameters.teacher,
+                                       adoptedAt: Timestamp.string(Date()), adoptedBy: Int64(caller.peer.uid))
+        let changed = try store.write { db throws(StewardError) in
+            try PartnerRecords.setAdoption(adoption, adopt: adopt, audit: AuditEvent(
+                caller: caller, method: method.rawValue, target: target, outcome: "ok",
+                detail: "teacher \(parameters.teacher)"), db: db)
+        }
+        Log.info("library: \(partner.file.name) \(adopt ? "adopted" : "removed") for section \(parameters.section) by uid \(caller.peer.uid)")
+        let adoptions = try store.read { db throws(StewardError) in try PartnerRecords.adoptions(partner: partner.file.name, db: db) }
+        return try .ok(LibraryAdoptionList(adoptions: adoptions, changed: changed))
+    }
+}
