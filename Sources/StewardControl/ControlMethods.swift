@@ -239,6 +239,8 @@ public struct ServiceStatus: Sendable, Codable, Equatable {
     public var controlConnections: Int
     /// The partner listener, when `[API]` is configured.
     public var api: APIStatus?
+    /// Each partner's state by name (active, expired, …).
+    public var partners: [String: String]?
 
     public init(state: String, district: String, startedAt: String, uptimeSeconds: Int, configFile: String,
                 stateDirectory: String, socket: String, schemaVersion: Int, sharing: SharingState,

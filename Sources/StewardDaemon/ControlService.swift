@@ -134,6 +134,8 @@ extension Daemon: ControlHandling {
             modules: modules.map(\.info), refusedModules: refusedModules.map { ModuleRefusal(file: $0.file, reason: $0.reason) },
             lastReload: lastReload, auditEntries: head, controlConnections: listener?.connectionCount ?? 0)
         status.api = partnerListener?.status
+        let today = Self.today()
+        status.partners = partners.partners.mapValues { $0.standing(today: today, configuration: configuration).state.rawValue }
         return status
     }
 

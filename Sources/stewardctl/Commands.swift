@@ -187,6 +187,12 @@ struct Invocation {
         } else {
             lines.append("Partner API:  not configured ([API] in steward.conf)")
         }
+        if let partners = status.partners {
+            let byState = Dictionary(grouping: partners.keys.sorted(), by: { partners[$0] ?? "" })
+            lines.append("Partners:     " + (partners.isEmpty ? "none" : byState.keys.sorted().map { state in
+                state == "active" ? "\(byState[state]!.count) active" : "\(state): \(byState[state]!.joined(separator: ", "))"
+            }.joined(separator: "; ")))
+        }
         if status.modules.isEmpty { lines.append("Modules:      none") }
         for (index, module) in status.modules.enumerated() {
             lines.append((index == 0 ? "Modules:      " : "              ")
