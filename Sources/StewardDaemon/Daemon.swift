@@ -237,6 +237,7 @@ public final class Daemon: @unchecked Sendable {
         configuration = applied
         modules += newModules
         partners = newPartners
+        logUnreadablePartnerFiles()
         for change in partnerChanges {
             auditQuietly(AuditEvent(caller: caller, method: "partner.\(change.change == "added" ? "add" : change.change == "removed" ? "remove" : "change")",
                                     target: change.partner, outcome: "ok", detail: "partner file \(change.change) at reload"))

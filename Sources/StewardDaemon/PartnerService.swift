@@ -11,6 +11,7 @@ import StewardStore
 /// previews, and Library adoptions.
 extension Daemon {
     func startPartnerChecks() {
+        logUnreadablePartnerFiles()
         recordPartnerStates(caller: nil)
         let timer = DispatchSource.makeTimerSource(queue: serviceQueue)
         timer.schedule(deadline: .now() + 600, repeating: 600)
@@ -21,6 +22,13 @@ extension Daemon {
 
     /// Compares every partner's standing with the recorded one; each change is recorded with its
     /// audit entry and logged. Runs on the service queue.
+    /// Logs each partner file that could not be read, once per load.
+    func logUnreadablePartnerFiles() {
+        for file in partners.unreadable {
+            Log.error("partner file not loaded: \(file.file): \(file.problems.count) problem(s); stewardctl partners check \(file.file)")
+        }
+    }
+
     func recordPartnerStates(caller: Caller?) {
         let today = Self.today()
         do {
