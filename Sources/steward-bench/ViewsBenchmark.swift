@@ -1,0 +1,125 @@
+import Foundation
+import StewardControl
+import StewardCore
+import StewardHarness
+
+/// `steward-bench views`: what a district's partner dashboard and previews cost on a roster of
+/// N students. A fresh stewardd imports a synthetic district, loads four partners (all
+/// schools with every directory field, two schools and three grades, demographic and guardian
+/// fields, a Library application with 20 adopted sections), then times `steward.Partners.List`
+/// (which reads every view in full to count it) and `steward.Partners.Preview`.
+struct ViewsBenchmark {
+    static let benchmark = Benchmark(
+        name: "views",
+        summary: """
+            a fresh stewardd with a synthetic district and four partners: time of the partner
+            dashboard (steward.Partners.List, every view counted in full) and of a preview
+            """,
+        options: [
+            ("--students N", "students in the district (required)"),
+            ("--runs R", "dashboard calls to time (default 3)"),
+        ]
+    ) { options in
+        let students = try options.integer("--students", default: 0, in: 1...10_000_000)
+        guard students > 0 else { throw BenchFailure.usage("views needs --students N") }
+        let runs = try options.integer("--runs", default: 3, in: 1...100)
+        try options.finish()
+        print(try ViewsBenchmark(students: students, runs: runs).measure())
+    }
+
+    var students: Int
+    var runs: Int
+
+    static let attests = "ferpa-school-official coppa ppra sopipa ab1584 no-advertising no-sale no-profiling security-program deletion-on-request subprocessors-bound"
+
+    static func partnerFile(name: String, type: String, schools: String, grades: String?, fields: String) -> String {
+        """
+        [Partner]
+        Name=\(name)
+        Type=\(type)
+        Connector=probe
+        Contact=privacy@\(name).example
+        [Agreement]
+        Signed=2026-01-01
+        Expires=2099-01-01
+        Attests=\(attests)
+        SecurityFramework=NIST-CSF
+        BreachNoticeHours=72
+        DeletionDays=30
+        DataElements=\(fields)
+        [Grant]
+        Schools=\(schools)
+        \(grades.map { "Grades=\($0)" } ?? "")
+        Roles=student teacher
+        Fields=\(fields)
+        """
+    }
+
+    /// The first `count` teacher enrollments: (classSourcedId, userSourcedId) at columns 3 and 5.
+    static func teachingRows(_ path: String, count: Int) throws -> [[Substring]] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw BenchFailure("cannot read \(path)") }
+        defer { try? handle.close() }
+        let head = String(decoding: handle.readData(ofLength: 1 << 20), as: UTF8.self)
+        let rows: [[Substring]] = head.split(separator: "\n").map { line in line.split(separator: ",", omittingEmptySubsequences: false) }
+        return Array(rows.filter { $0.count > 6 && $0[6] == "teacher" }.prefix(count))
+    }
+
+    func measure() throws -> String {
+        let scratch: Sandbox
+        do { scratch = try Sandbox(prefix: "steward-bench-views", modules: []) }
+        catch { throw BenchFailure("could not make a scratch folder for the drop: \(error)") }
+        Leftovers.shared.add(scratch)
+        defer { Leftovers.shared.remove(scratch) }
+        let drop = try GeneratedDrop.generate(students: students, seed: 1, format: "oneroster-1.1", into: scratch.root + "/drop")
+        return try FreshDaemon.run { daemon, _ in
+            let partners = [
+                ("everyone", "district", "all", nil as String?, "given_name family_name family_initial middle_name preferred_name grade school sections role"),
+                ("twoschools", "district", "sch-0001 sch-0002", "3 4 5" as String?, "given_name family_name grade school sections email"),
+                ("sensitive", "district", "all", nil, "given_name birth_date sex race hispanic_latino guardian_names guardian_contacts"),
+                ("library", "library", "all", nil, "given_name family_initial grade sections"),
+            ]
+            for (name, type, schools, grades, fields) in partners {
+                try Self.partnerFile(name: name, type: type, schools: schools, grades: grades, fields: fields)
+                    .write(toFile: daemon.sandbox.partnerDirectory + "/\(name).conf", atomically: true, encoding: .utf8)
+            }
+            let client = try daemon.client()
+            let timeline = try ImportTimeline.importDrop(drop.folder, client: client)
+            guard timeline.report.verdict == .applied else { throw BenchFailure("the generated drop was not applied", daemonLog: daemon.log) }
+            _ = try client.call(ControlRequest(method: ControlMethod.reload.rawValue))
+            // Twenty sections adopted by their teachers, from the head of the enrollments file
+            // (steward-gen writes the teachers' enrollments first).
+            for row in try Self.teachingRows(drop.folder + "/enrollments.csv", count: 20) {
+                let reply = try client.call(try ControlRequest(method: ControlMethod.libraryAdopt.rawValue, parameters: LibraryAdoptionParameters(
+                    partner: "library", teacher: String(row[5]), section: String(row[3]))))
+                guard reply.error == nil else { throw BenchFailure("adoption failed: \(reply.errorMessage ?? "")", daemonLog: daemon.log) }
+            }
+            var times: [UInt64] = []
+            var list: PartnersList?
+            for _ in 0..<runs {
+                let start = monotonicNanoseconds()
+                let reply = try client.call(ControlRequest(method: ControlMethod.partnersList.rawValue))
+                times.append(monotonicNanoseconds() - start)
+                list = try reply.decode(PartnersList.self)
+            }
+            let start = monotonicNanoseconds()
+            let preview = try client.call(try ControlRequest(method: ControlMethod.partnersPreview.rawValue,
+                                                             parameters: PartnerPreviewParameters(name: "sensitive", limit: 1000)))
+            let previewTime = monotonicNanoseconds() - start
+            let records = try preview.decode(PartnerPreview.self).records.count
+            let peak = try ProcessStatus(pid: daemon.pid).peakResidentBytes
+            var lines = ["steward-bench views (N=\(Figure.grouped(students)) students, \(timeline.rows) roster rows, \(runs) run(s))"]
+            for partner in list?.partners ?? [] {
+                let name = partner.name.padding(toLength: 11, withPad: " ", startingAt: 0)
+                let counts = partner.counts
+                let students = Figure.grouped(counts.students), teachers = Figure.grouped(counts.teachers)
+                lines.append("  \(name) \(partner.state): \(students) students, \(teachers) teachers, \(Figure.grouped(counts.sections)) sections")
+            }
+            let sorted = times.sorted()
+            lines.append("partners dashboard (4 views counted in full): min \(Figure.milliseconds(Double(sorted.first ?? 0))) "
+                + "median \(Figure.milliseconds(Double(sorted[sorted.count / 2]))) max \(Figure.milliseconds(Double(sorted.last ?? 0)))")
+            lines.append("preview of 'sensitive' (\(records) records, demographics and guardians): \(Figure.milliseconds(Double(previewTime)))")
+            lines.append("stewardd peak RSS: \(Figure.mebibytes(peak))")
+            return lines.joined(separator: "\n")
+        }
+    }
+}
