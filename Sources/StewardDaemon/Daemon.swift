@@ -10,6 +10,7 @@ import StewardCrypto
 import StewardIngest
 import StewardStore
 import StewardTLS
+import Synchronization
 
 /// The running daemon: configuration, store, modules, control socket, signals and systemd
 /// notification. Its mutable state lives on one serial service queue; control requests, reloads,
@@ -39,6 +40,8 @@ public final class Daemon: @unchecked Sendable {
     /// Views are read here (counts, previews), never on the service queue.
     let viewQueue = DispatchQueue(label: "steward.views")
     var partnerTimer: DispatchSourceTimer?
+    /// Each partner's view counts, for the roster version and policy they were counted under.
+    let viewCountCache = Mutex<[String: (version: Int64, policy: SharingPolicy, counts: ViewCounts)]>([:])
     private var watchdogTimer: DispatchSourceTimer?
     private var checkpointTimer: DispatchSourceTimer?
     private var isStopping = false

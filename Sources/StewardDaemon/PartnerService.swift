@@ -74,14 +74,26 @@ extension Daemon {
         return StewardCore.SharedView(policy: policy) { [secret] in secret.pseudonym(partner: name, sourcedId: $0) }
     }
 
-    /// The dashboard's entry for `partner`. Reads its view: call it off the service queue.
-    func summary(of partner: LoadedPartner, view: StewardCore.SharedView, adoptions: [LibraryAdoption]?) throws(StewardError) -> PartnerSummary {
-        let standing = partner.standing(today: Self.today(), configuration: configuration)
+    /// How many students, teachers and sections `view` holds: counted in full once per roster
+    /// version and policy, then served from memory until an import or a policy change.
+    func viewCounts(_ view: StewardCore.SharedView) throws(StewardError) -> ViewCounts {
+        let version = try rosterVersion()
+        if let cached = viewCountCache.withLock({ $0[view.policy.partner] }), cached.version == version, cached.policy == view.policy {
+            return cached.counts
+        }
         let counts = try store.read { db throws(StewardError) in
-            let roster = RosterViewReader(db: db, fields: [])
+            let roster = RosterViewReader(db: db, scopeOf: view.policy)
             return ViewCounts(students: try view.count(.student, from: roster), teachers: try view.count(.teacher, from: roster),
                               sections: try view.count(.section, from: roster))
         }
+        viewCountCache.withLock { $0[view.policy.partner] = (version, view.policy, counts) }
+        return counts
+    }
+
+    /// The dashboard's entry for `partner`. Reads its view: call it off the service queue.
+    func summary(of partner: LoadedPartner, view: StewardCore.SharedView, adoptions: [LibraryAdoption]?) throws(StewardError) -> PartnerSummary {
+        let standing = partner.standing(today: Self.today(), configuration: configuration)
+        let counts = try viewCounts(view)
         let fields = Dictionary(grouping: view.policy.fields.sorted(), by: \.tier.rawValue).mapValues { $0.map(\.name) }
         let file = partner.file
         return PartnerSummary(

@@ -7,6 +7,7 @@ public final class RosterViewReader: RosterReading {
     private let db: Database
     private let withDemographics: Bool
     private let withGuardians: Bool
+    private let withSections: Bool
     private var statements: [String: Statement] = [:]
 
     /// Reads demographics and guardians only when a view can use them, so a directory-only view
@@ -15,6 +16,17 @@ public final class RosterViewReader: RosterReading {
         self.db = db
         withDemographics = fields.contains { $0.tier == .demographic }
         withGuardians = fields.contains { $0.tier == .guardian }
+        withSections = true
+    }
+
+    /// Reads only what decides whether `policy` holds a person or a section: for counting a
+    /// view without reading its records. Enrollments are read only when the scope depends on
+    /// them (adopted sections, or a grade-limited grant's teachers).
+    public init(db: Database, scopeOf policy: SharingPolicy) {
+        self.db = db
+        withDemographics = false
+        withGuardians = false
+        withSections = policy.adoptedSections != nil || policy.grades != nil
     }
 
     private func statement(_ sql: String) throws(StewardError) -> Statement {
@@ -63,7 +75,7 @@ public final class RosterViewReader: RosterReading {
             agents.append(list(14))
         }
         for index in rows.indices {
-            rows[index].sections = try sectionsOf(rows[index].sourcedId)
+            if withSections { rows[index].sections = try sectionsOf(rows[index].sourcedId) }
             if withDemographics { rows[index].demographics = try demographics(of: rows[index].sourcedId) }
             if withGuardians { rows[index].guardians = try guardians(agents[index]) }
         }

@@ -17,7 +17,7 @@ struct ViewsBenchmark {
             """,
         options: [
             ("--students N", "students in the district (required)"),
-            ("--runs R", "dashboard calls to time (default 3)"),
+            ("--runs R", "dashboard calls to time (default 3); the first counts every view, the rest are served from the kept counts"),
         ]
     ) { options in
         let students = try options.integer("--students", default: 0, in: 1...10_000_000)
@@ -114,9 +114,12 @@ struct ViewsBenchmark {
                 let students = Figure.grouped(counts.students), teachers = Figure.grouped(counts.teachers)
                 lines.append("  \(name) \(partner.state): \(students) students, \(teachers) teachers, \(Figure.grouped(counts.sections)) sections")
             }
-            let sorted = times.sorted()
-            lines.append("partners dashboard (4 views counted in full): min \(Figure.milliseconds(Double(sorted.first ?? 0))) "
-                + "median \(Figure.milliseconds(Double(sorted[sorted.count / 2]))) max \(Figure.milliseconds(Double(sorted.last ?? 0)))")
+            lines.append("partners dashboard, first call (4 views counted in full): \(Figure.milliseconds(Double(times[0])))")
+            let again = times.dropFirst().sorted()
+            if !again.isEmpty {
+                lines.append("partners dashboard, again (counts kept for the roster version): "
+                    + "median \(Figure.milliseconds(Double(again[again.count / 2]))) max \(Figure.milliseconds(Double(again.last ?? 0)))")
+            }
             lines.append("preview of 'sensitive' (\(records) records, demographics and guardians): \(Figure.milliseconds(Double(previewTime)))")
             lines.append("stewardd peak RSS: \(Figure.mebibytes(peak))")
             return lines.joined(separator: "\n")
