@@ -90,16 +90,16 @@ extension Daemon {
         return counts
     }
 
-    /// The dashboard's entry for `partner`. Reads its view: call it off the service queue.
-    func summary(of partner: LoadedPartner, view: StewardCore.SharedView, adoptions: [LibraryAdoption]?) throws(StewardError) -> PartnerSummary {
+    /// The dashboard's entry for `partner`, with its counts still zero: made on the service
+    /// queue (it reads the configuration); `viewCounts` fills them in off it.
+    func summary(of partner: LoadedPartner, view: StewardCore.SharedView, adoptions: [LibraryAdoption]?) -> PartnerSummary {
         let standing = partner.standing(today: Self.today(), configuration: configuration)
-        let counts = try viewCounts(view)
         let fields = Dictionary(grouping: view.policy.fields.sorted(), by: \.tier.rawValue).mapValues { $0.map(\.name) }
         let file = partner.file
         return PartnerSummary(
             name: file.name, displayName: file.displayName, type: file.kind.rawValue, connector: file.connector,
             contact: file.contact, file: file.path, state: standing.state.rawValue, reasons: standing.reasons, fields: fields,
-            agreementSigned: file.agreement.signed, agreementExpires: file.agreement.expires, counts: counts,
+            agreementSigned: file.agreement.signed, agreementExpires: file.agreement.expires, counts: ViewCounts(),
             recommended: file.kind == .library ? configuration.library.recommended.contains(file.name) : nil,
             adoptions: adoptions)
     }
@@ -116,16 +116,21 @@ extension Daemon {
         case .partnersList:
             try Parameters.none(request, method)
             let loaded = partners.partners.values.sorted { $0.file.name < $1.file.name }
-            let views = try loaded.map { partner throws(StewardError) in (partner, try sharedView(of: partner)) }
             let adoptions = try store.read { db throws(StewardError) in try PartnerRecords.adoptions(partner: nil, db: db) }
+            let entries = try loaded.map { partner throws(StewardError) in
+                let view = try sharedView(of: partner)
+                let own = partner.file.kind == .library ? adoptions.filter { $0.partner == partner.file.name } : nil
+                return (summary(of: partner, view: view, adoptions: own), view)
+            }
             let header = PartnersList(today: Self.today(), rosterVersion: try rosterVersion(), sharingPaused: try sharingState().paused,
                                       librarySharing: configuration.library.isSharingOn, partners: [],
                                       unreadable: partners.unreadable)
             return offServiceQueue { [self] in
                 var list = header
-                for (partner, view) in views {
-                    let own = partner.file.kind == .library ? adoptions.filter { $0.partner == partner.file.name } : nil
-                    list.partners.append(try summary(of: partner, view: view, adoptions: own))
+                for (entry, view) in entries {
+                    var counted = entry
+                    counted.counts = try viewCounts(view)
+                    list.partners.append(counted)
                 }
                 return try .ok(list)
             }
@@ -135,7 +140,12 @@ extension Daemon {
             let view = try sharedView(of: partner)
             let adoptions = partner.file.kind == .library
                 ? try store.read { db throws(StewardError) in try PartnerRecords.adoptions(partner: name, db: db) } : nil
-            return offServiceQueue { [self] in try .ok(summary(of: partner, view: view, adoptions: adoptions)) }
+            let entry = summary(of: partner, view: view, adoptions: adoptions)
+            return offServiceQueue { [self] in
+                var counted = entry
+                counted.counts = try viewCounts(view)
+                return try .ok(counted)
+            }
         case .partnersPreview:
             let parameters = try Parameters.decode(PartnerPreviewParameters.self, request, method, keys: ["name", "limit"])
             let limit = parameters.limit ?? 20
@@ -148,7 +158,10 @@ extension Daemon {
                 : "\(partner.file.name) is \(standing.state.rawValue)\((try? sharingState().paused) == true ? " (sharing paused)" : ""): it receives nothing now; these are the records it would receive once active"
             auditQuietly(AuditEvent(caller: caller, method: method.rawValue, target: partner.file.name, outcome: "ok",
                                     detail: "up to \(limit) record(s) of each kind shown"))
+            let entry = summary(of: partner, view: live, adoptions: nil)
             return offServiceQueue { [self] in
+                var counted = entry
+                counted.counts = try viewCounts(live)
                 let records = try store.read { db throws(StewardError) in
                     let roster = RosterViewReader(db: db, fields: view.policy.fields)
                     var records: [SharedRecord] = []
@@ -157,7 +170,7 @@ extension Daemon {
                     }
                     return records
                 }
-                return try .ok(PartnerPreview(partner: try summary(of: partner, view: live, adoptions: nil), note: note, records: records))
+                return try .ok(PartnerPreview(partner: counted, note: note, records: records))
             }
         case .libraryAdopt, .libraryRemove:
             let parameters = try Parameters.decode(LibraryAdoptionParameters.self, request, method, keys: ["partner", "teacher", "section"])
