@@ -23,6 +23,28 @@ public enum ControlMethod: String, Sendable, CaseIterable, Codable {
     case libraryAdopt = "steward.Library.Adopt"
     case libraryRemove = "steward.Library.Remove"
     case libraryList = "steward.Library.List"
+    case modulesList = "steward.Modules.List"
+}
+
+/// `steward.Modules.List`: the loaded connector modules, each with the partners that use its
+/// kinds, and the module files that were refused.
+public struct ModulesList: Sendable, Codable, Equatable {
+    public struct Module: Sendable, Codable, Equatable {
+        public var module: ModuleInfo
+        /// Kind → the partners whose `Connector=` names it.
+        public var partners: [String: [String]]
+        public init(module: ModuleInfo, partners: [String: [String]]) {
+            self.module = module
+            self.partners = partners
+        }
+    }
+
+    public var modules: [Module]
+    public var refused: [ModuleRefusal]
+    public init(modules: [Module], refused: [ModuleRefusal]) {
+        self.modules = modules
+        self.refused = refused
+    }
 }
 
 /// `steward.Partners.Check`: partner files to check (absolute paths); all of the partner

@@ -16,7 +16,7 @@ extension Daemon: ControlHandling {
     /// Which roles may call each method. `admin` may call everything.
     static func allowedRoles(_ method: ControlMethod) -> Set<Role> {
         switch method {
-        case .getInfo, .status: return [.admin, .steward, .operator, .auditor]
+        case .getInfo, .status, .modulesList: return [.admin, .steward, .operator, .auditor]
         case .reload: return [.admin, .operator]
         case .auditList, .auditVerify: return [.admin, .steward, .auditor]
         case .sharingPause, .sharingResume: return [.admin, .steward]
@@ -112,6 +112,14 @@ extension Daemon: ControlHandling {
             return try performRoster(method, request: request, caller: caller)
         case .partnersCheck, .partnersList, .partnersShow, .partnersPreview, .libraryAdopt, .libraryRemove, .libraryList:
             return try performPartners(method, request: request, caller: caller)
+        case .modulesList:
+            try Parameters.none(request, method)
+            let users = Dictionary(grouping: partners.partners.values, by: \.file.connector).mapValues { $0.map(\.file.name).sorted() }
+            return .replies([try .ok(ModulesList(
+                modules: modules.map { loaded in
+                    .init(module: loaded.info, partners: Dictionary(uniqueKeysWithValues: loaded.info.kinds.map { ($0, users[$0] ?? []) }))
+                },
+                refused: refusedModules.map { ModuleRefusal(file: $0.file, reason: $0.reason) }))])
         }
     }
 

@@ -51,6 +51,8 @@ struct Invocation {
           library remove PARTNER --teacher ID --section ID
                                     drop that adoption (steward)
           library [list [PARTNER]]  the Library adoptions
+          modules                   the loaded connector modules: kinds, the partners using
+                                    each, ABI version, SHA-256 and file; refused modules
 
         The socket is --socket, else $STEWARD_SOCKET, else /run/steward/control.sock.
         Exit codes: 0 ok, 1 check failed, 65 bad input, 69 daemon unreachable,

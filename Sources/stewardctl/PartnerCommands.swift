@@ -14,6 +14,7 @@ extension Invocation {
         case let words where words.count == 3 && words[0] == "library" && ["adopt", "remove"].contains(words[1]):
             return try libraryAdoption(words[2], adopt: words[1] == "adopt")
         case ["library"], ["library", "list"]: return try libraryList(nil)
+        case ["modules"]: return try modulesList()
         case let words where words.count == 3 && words[0] == "library" && words[1] == "list": return try libraryList(words[2])
         default: return nil
         }
@@ -109,6 +110,22 @@ extension Invocation {
         print(reply.changed == true ? "\(partner): \(verb) for section \(section) (teacher \(teacher))"
                                     : "\(partner): no change; already \(verb) for section \(section)")
         print("\(partner) now has \(reply.adoptions.count) adopted section(s)")
+        return .ok
+    }
+
+    private func modulesList() throws -> ExitCode {
+        let list = try call(.modulesList, ModulesList.self)
+        if json { printJSON(list); return .ok }
+        var table = Table(headers: ["MODULE", "KIND", "PARTNERS", "ABI", "SHA-256", "FILE"])
+        for entry in list.modules {
+            for kind in entry.module.kinds {
+                let users = entry.partners[kind] ?? []
+                table.rows.append([entry.module.name, kind, users.isEmpty ? "-" : users.joined(separator: " "),
+                                   String(entry.module.abiVersion), String(entry.module.sha256.prefix(16)) + "…", entry.module.file])
+            }
+        }
+        print(list.modules.isEmpty ? "No connector modules loaded ([Steward] Modules= in steward.conf)." : table.render())
+        for refusal in list.refused { print("refused: \(refusal.file): \(refusal.reason)") }
         return .ok
     }
 
