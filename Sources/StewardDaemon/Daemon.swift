@@ -242,7 +242,7 @@ public final class Daemon: @unchecked Sendable {
         partners = newPartners
         logUnreadablePartnerFiles()
         for change in partnerChanges {
-            auditQuietly(AuditEvent(caller: caller, method: "partner.\(change.change == "added" ? "add" : change.change == "removed" ? "remove" : "change")",
+            auditQuietly(AuditEvent(caller: caller, method: "partner.\(change.change == "added" ? "add" : change.change == "changed" ? "change" : "remove")",
                                     target: change.partner, outcome: "ok", detail: "partner file \(change.change) at reload"))
         }
         recordPartnerStates(caller: caller)

@@ -50,7 +50,12 @@ struct PartnerDirectory: Sendable {
             case .failure(let problems):
                 directory.unreadable.append(.init(file: path, partner: nil, problems: problems.lines))
             case .success(let partner):
-                if let first = directory.partners[partner.file.name] {
+                let base = path.split(separator: "/").last.map(String.init) ?? path
+                if files == nil, base != "\(partner.file.name).conf" {
+                    directory.unreadable.append(.init(file: path, partner: partner.file.name, problems: [
+                        "\(path):\(partner.file.line("Partner", "Name")): Name: a file in the partner folder is named after its partner: rename \(base) to \(partner.file.name).conf",
+                    ]))
+                } else if let first = directory.partners[partner.file.name] {
                     directory.unreadable.append(.init(file: path, partner: partner.file.name, problems: [
                         "\(path):\(partner.file.line("Partner", "Name")): Name: partner '\(partner.file.name)' is already defined in \(first.file.path)",
                     ]))
@@ -85,13 +90,17 @@ struct PartnerDirectory: Sendable {
                 add("Connector", problem.key, "connector", problem.message, line: problem.line == 0 ? nil : problem.line)
             }
         }
+        for pin in partner.transport.pins {
+            do throws(TLSError) { _ = try TLSPin(parsing: pin) } catch {
+                add("Transport", "Pins", "transport", "\(error.message) (the pin '\(pin.prefix(60))')")
+            }
+        }
         var transport: TLSClientContext?
         do throws(TLSError) {
-            transport = try makeTransport(partner.transport)
+            transport = try makeTransport(partner.transport, skippingMalformedPins: true)
         } catch {
-            let key = error.file == partner.transport.caFile ? "CAFile"
-                : error.file == partner.transport.clientKey ? "ClientKey"
-                : error.file == partner.transport.clientCertificate ? "ClientCertificate" : "Pins"
+            let key = error.file != nil && error.file == partner.transport.caFile ? "CAFile"
+                : error.file != nil && error.file == partner.transport.clientKey ? "ClientKey" : "ClientCertificate"
             add("Transport", key, "transport", error.message)
         }
         return .success(LoadedPartner(file: partner, settingsUnmet: unmet, transport: transport, text: text,
@@ -99,9 +108,15 @@ struct PartnerDirectory: Sendable {
     }
 
     /// The TLS client context a partner's `[Transport]` describes, under the one policy.
-    static func makeTransport(_ transport: PartnerFile.Transport) throws(TLSError) -> TLSClientContext {
+    /// With `skippingMalformedPins`, a pin that does not parse is left out (the caller reports
+    /// it), so the CA and certificate files are checked too.
+    static func makeTransport(_ transport: PartnerFile.Transport, skippingMalformedPins: Bool = false) throws(TLSError) -> TLSClientContext {
         var pins: [TLSPin] = []
-        for pin in transport.pins { pins.append(try TLSPin(parsing: pin)) }
+        for pin in transport.pins {
+            do throws(TLSError) { pins.append(try TLSPin(parsing: pin)) } catch {
+                if !skippingMalformedPins { throw error }
+            }
+        }
         let certificate = transport.clientCertificate.flatMap { chain in
             transport.clientKey.map { TLSCertificateFiles(chainFile: chain, privateKeyFile: $0) }
         }
@@ -125,7 +140,8 @@ struct PartnerDirectory: Sendable {
         for name in Set(old.partners.keys).union(partners.keys).sorted() {
             switch (old.partners[name], partners[name]) {
             case (nil, .some): changes.append((name, "added"))
-            case (.some, nil): changes.append((name, "removed"))
+            case (let before?, nil):
+                changes.append((name, unreadable.contains { $0.file == before.file.path } ? "not loaded: its file has problems" : "removed"))
             case (let before?, let after?) where before.text != after.text: changes.append((name, "changed"))
             default: break
             }
