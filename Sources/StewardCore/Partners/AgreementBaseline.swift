@@ -24,6 +24,8 @@ public struct AgreementBaseline: Sendable, Equatable {
         public var line: Int
         public var requirement: String
         public var missing: String
+        /// The agreement's expiry: a renewal, not a fix, is what it asks for.
+        public var isExpiry = false
         public var description: String { "\(file):\(line): \(requirement): \(missing)" }
 
         public init(file: String, line: Int, requirement: String, missing: String) {
@@ -43,7 +45,10 @@ public struct AgreementBaseline: Sendable, Equatable {
         }
         let agreement = partner.agreement
         if agreement.signed > today { add("Agreement", "Signed", "dates", "the agreement is signed \(agreement.signed), after today (\(today))") }
-        if agreement.expires < today { add("Agreement", "Expires", "dates", "the agreement expired on \(agreement.expires)") }
+        if agreement.expires < today {
+            add("Agreement", "Expires", "dates", "the agreement expired on \(agreement.expires)")
+            unmet[unmet.count - 1].isExpiry = true
+        }
         if agreement.expires < agreement.signed { add("Agreement", "Expires", "dates", "the agreement expires before it is signed") }
         let missing = attests.filter { !agreement.attests.contains($0) }
         if !missing.isEmpty {

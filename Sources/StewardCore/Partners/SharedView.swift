@@ -142,7 +142,9 @@ public struct SharedView: Sendable {
     public func page(_ kind: SharedRecord.Kind, from roster: some RosterReading, after cursor: String?, limit: Int,
                      changedSince: Int64? = nil) throws(StewardError) -> Page {
         guard policy.isSharing, limit > 0 else { return Page(records: [], next: nil) }
-        let batch = max(limit, 256)
+        // Enough rows per read that a narrow scope does not cost a query per record, few enough
+        // that a small page does not load hundreds of persons it will not return.
+        let batch = min(max(limit, 64), 5000)
         if kind == .section {
             return try collect(after: cursor, limit: limit, id: \.sourcedId, project: record(for:)) { position throws(StewardError) in
                 try roster.sections(ids: policy.adoptedSections, after: position, limit: batch, modifiedSince: changedSince)

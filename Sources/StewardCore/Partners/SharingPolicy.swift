@@ -43,8 +43,8 @@ public struct PartnerStanding: Sendable, Equatable {
     public static func of(_ partner: PartnerFile, unmet: [AgreementBaseline.Unmet], today: String,
                           library: LibrarySettings) -> PartnerStanding {
         if !partner.isEnabled { return PartnerStanding(state: .inactive, reasons: ["Enabled=no in \(partner.path)"]) }
-        let expired = partner.agreement.expires < today
-        let others = unmet.filter { !(expired && $0.requirement == "dates" && $0.line == partner.line("Agreement", "Expires")) }
+        let expired = unmet.contains(where: \.isExpiry)
+        let others = unmet.filter { !$0.isExpiry }
         if !others.isEmpty { return PartnerStanding(state: .agreementFailed, reasons: unmet.map(\.description)) }
         if expired { return PartnerStanding(state: .expired, reasons: unmet.map(\.description)) }
         if partner.kind == .library {
@@ -95,7 +95,7 @@ public struct SharingPolicy: Sendable, Equatable {
         isSharing = standing.state == .active
     }
 
-    /// `03` and `3` are the same grade; `KG`, `PK` and others compare as written.
+    /// `03` and `3` are the same grade; `KG`, `PK` and other words compare without case.
     public static func normalizedGrade(_ grade: String) -> String {
         guard let number = Int(grade) else { return grade.uppercased() }
         return String(number)
@@ -116,14 +116,14 @@ public struct SharingPolicy: Sendable, Equatable {
         return true
     }
 
-    /// Whether `section` is in the view: in a granted school and grade, and for Library adopted.
+    /// Whether `section` is in the view: in a granted school and grade, and for Library also adopted.
     public func includes(_ section: RosterSection) -> Bool {
         includesSection(section.sourcedId, school: section.school, grades: section.grades)
     }
 
     public func includesSection(_ sourcedId: String, school: String, grades sectionGrades: [String]) -> Bool {
         guard isSharing, grants("sections") else { return false }
-        if let adoptedSections { return adoptedSections.contains(sourcedId) }
+        if let adoptedSections, !adoptedSections.contains(sourcedId) { return false }
         if let schools, !schools.contains(school) { return false }
         if let grades, !sectionGrades.isEmpty, grades.isDisjoint(with: sectionGrades.map(Self.normalizedGrade)) { return false }
         return true

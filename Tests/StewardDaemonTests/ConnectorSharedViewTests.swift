@@ -1,0 +1,188 @@
+import ConnectorKit
+import Foundation
+@testable import StewardDaemon
+import StewardCore
+import StewardCrypto
+import StewardIngest
+import StewardStore
+import Testing
+
+// The property tests of `StewardCore.SharedView` over a real store live in
+// Tests/StewardIngestTests/SharedViewPropertyTests.swift, where the importer is a direct
+// dependency. These check the face a connector is handed: `ConnectorSharedView`, whose paging
+// cursors are sealed and bound to a partner and a kind.
+
+/// A synthetic district imported into a store in a scratch folder, with its district secret.
+final class ConnectorViewDistrict: Sendable {
+    let store: Store
+    let secret: DistrictSecret
+    let sourcedIds: Set<String>
+
+    init(students: Int, seed: UInt64) throws {
+        let directory = (NSTemporaryDirectory() as NSString).standardizingPath + "/steward-connector-view-\(UUID().uuidString)"
+        let drop = directory + "/drop"
+        try FileManager.default.createDirectory(atPath: drop, withIntermediateDirectories: true)
+        for file in try SyntheticDistrict(SyntheticDistrict.Options(students: students, seed: seed)).files {
+            var bytes: [UInt8] = []
+            let writer = CSVWriter(format: file.format) { bytes.append(contentsOf: $0) }
+            _ = try file.write(to: writer)
+            try Data(bytes).write(to: URL(fileURLWithPath: drop + "/" + file.name))
+        }
+        store = try Store(stateDirectory: directory + "/state")
+        let report = RosterImporter(store: store).run(
+            path: drop, options: ImportOptions(source: drop, auditCaller: AuditEvent(method: "test.import", outcome: "")))
+        try #require(report.verdict == .applied)
+        secret = try DistrictSecret.loadOrCreate(in: directory + "/state")
+        sourcedIds = try store.read { db throws(StewardError) in
+            let query = try db.prepare("SELECT \"sourcedId\" FROM roster_users UNION ALL SELECT \"sourcedId\" FROM roster_classes")
+            var ids = Set<String>()
+            while try query.step() { ids.insert(query.text(0) ?? "") }
+            return ids
+        }
+    }
+
+    deinit { store.close() }
+
+    /// `name`'s view as the daemon builds it, with `grant` lines in its file's [Grant] section.
+    func view(_ name: String, type: String = "district", grant: String, adopted: Set<String> = [],
+              library: LibrarySettings = LibrarySettings(), secret: DistrictSecret? = nil) throws -> ConnectorSharedView {
+        let fields = "given_name family_initial grade school sections email sis_id birth_date guardian_names"
+        let text = """
+            [Partner]
+            Name=\(name)
+            Type=\(type)
+            Connector=probe
+            Contact=privacy@\(name).example
+            [Agreement]
+            Signed=2026-08-01
+            Expires=2027-07-31
+            Attests=\(AgreementBaseline.defaultAttests.joined(separator: " "))
+            SecurityFramework=NIST-CSF
+            BreachNoticeHours=72
+            DeletionDays=30
+            DataElements=\(fields)
+            [Grant]
+            \(grant)
+            """
+        let (parsed, problems) = PartnerFile.read(path: "\(name).conf", text: text)
+        let partner = try #require(parsed, "\(problems)")
+        let standing = PartnerStanding.of(partner, unmet: [], today: "2026-11-29", library: library)
+        let secret = secret ?? self.secret
+        let view = StewardCore.SharedView(policy: SharingPolicy(partner: partner, standing: standing, adoptedSections: adopted)) {
+            secret.pseudonym(partner: name, sourcedId: $0)
+        }
+        return ConnectorSharedView(view: view, store: store, secret: secret, rosterVersion: 1)
+    }
+}
+
+@Suite(.serialized) struct ConnectorSharedViewTests {
+    static func failure(_ view: ConnectorSharedView, _ request: SharedViewRequest) -> SharedViewError.Code? {
+        do throws(SharedViewError) {
+            _ = try view.page(request)
+            return nil
+        } catch {
+            return error.code
+        }
+    }
+
+    /// Every record of `kind`, page by page through sealed cursors, with random page sizes.
+    static func readAll(_ view: ConnectorSharedView, _ kind: SharedRecordKind, random: inout SplitMix64,
+                        cursors: inout [SharedViewCursor]) throws -> [SharedViewRecord] {
+        var records: [SharedViewRecord] = []
+        var cursor: SharedViewCursor?
+        repeat {
+            let limit = Int.random(in: 1...9, using: &random)
+            let page = try view.page(SharedViewRequest(kind: kind, cursor: cursor, limit: limit))
+            #expect(page.records.count <= limit)
+            records += page.records
+            cursor = page.next
+            if let cursor { cursors.append(cursor) }
+        } while cursor != nil && records.count < 100_000
+        return records
+    }
+
+    @Test func pagingThroughSealedCursorsGivesTheWholeViewOnceAndNoSourcedIdLeaks() throws {
+        let district = try ConnectorViewDistrict(students: 250, seed: 21)
+        var random = SplitMix64(seed: 21)
+        let grants = [
+            "Schools=all\nRoles=student teacher administrator\nFields=given_name school sections email",
+            "Schools=sch-0001 sch-0003\nGrades=3 04 11\nRoles=student teacher\nFields=given_name grade sections birth_date guardian_names",
+            "Schools=sch-0002\nRoles=student\nFields=given_name sis_id sections",
+        ]
+        for (index, grant) in grants.enumerated() {
+            let view = try district.view("partner-\(index)", grant: grant)
+            for kind in SharedRecordKind.allCases {
+                let whole = try view.page(SharedViewRequest(kind: kind, limit: 10_000))
+                #expect(whole.next == nil)
+                var cursors: [SharedViewCursor] = []
+                let paged = try Self.readAll(view, kind, random: &random, cursors: &cursors)
+                #expect(paged == whole.records, "partner-\(index) \(kind)")
+                #expect(Set(paged.map(\.id)).count == paged.count, "partner-\(index) \(kind)")
+                #expect(paged.allSatisfy { $0.kind == kind })
+                for cursor in cursors {
+                    #expect(!district.sourcedIds.contains { cursor.token.contains($0) }, "a cursor shows a sourcedId")
+                    #expect(cursor.token.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }, "\(cursor.token)")
+                }
+            }
+        }
+    }
+
+    @Test func aCursorReadsOnlyThePartnerAndKindItWasMadeFor() throws {
+        let district = try ConnectorViewDistrict(students: 120, seed: 22)
+        let grant = "Schools=all\nRoles=student teacher\nFields=given_name sections"
+        let alpha = try district.view("alpha", grant: grant)
+        let beta = try district.view("beta", grant: grant)
+        let first = try alpha.page(SharedViewRequest(kind: .student, limit: 5))
+        let cursor = try #require(first.next)
+        #expect(try alpha.page(SharedViewRequest(kind: .student, cursor: cursor, limit: 5)).records.count == 5)
+        #expect(Self.failure(alpha, SharedViewRequest(kind: .teacher, cursor: cursor, limit: 5)) == .invalidCursor)
+        #expect(Self.failure(beta, SharedViewRequest(kind: .student, cursor: cursor, limit: 5)) == .invalidCursor)
+
+        var tampered = Array(cursor.token)
+        tampered[tampered.count / 2] = tampered[tampered.count / 2] == "A" ? "B" : "A"
+        #expect(Self.failure(alpha, SharedViewRequest(kind: .student, cursor: SharedViewCursor(token: String(tampered)), limit: 5)) == .invalidCursor)
+        for token in ["", "abc", "stu-0000005", String(repeating: "A", count: 60)] {
+            #expect(Self.failure(alpha, SharedViewRequest(kind: .student, cursor: SharedViewCursor(token: token), limit: 5)) == .invalidCursor,
+                    "'\(token)'")
+        }
+        let otherDistrict = DistrictSecret(bytes: [UInt8](repeating: 9, count: 32))
+        let foreign = try district.view("alpha", grant: grant, secret: otherDistrict)
+        #expect(Self.failure(foreign, SharedViewRequest(kind: .student, cursor: cursor, limit: 5)) == .invalidCursor,
+                "a cursor from another district's secret")
+    }
+
+    @Test func aPageHoldsOneToTenThousandRecords() throws {
+        let district = try ConnectorViewDistrict(students: 30, seed: 23)
+        let view = try district.view("alpha", grant: "Schools=all\nRoles=student\nFields=given_name")
+        for limit in [0, -1, 10_001] {
+            #expect(Self.failure(view, SharedViewRequest(kind: .student, limit: limit)) == .invalidLimit, "\(limit)")
+        }
+        #expect(try view.page(SharedViewRequest(kind: .student, limit: 10_000)).records.count == 30)
+        #expect(try view.page(SharedViewRequest(kind: .student, limit: 1)).records.count == 1)
+    }
+
+    @Test func aPartnerThatIsNotSharingIsToldSoRatherThanHandedAnEmptyPage() throws {
+        let district = try ConnectorViewDistrict(students: 30, seed: 24)
+        let view = try district.view("readingroom", type: "library", grant: "Schools=all\nRoles=student\nFields=given_name sections",
+                                     adopted: ["cls-0001-0001"], library: LibrarySettings(isSharingOn: false))
+        for kind in SharedRecordKind.allCases {
+            #expect(Self.failure(view, SharedViewRequest(kind: kind, limit: 10)) == .notSharing, "\(kind)")
+        }
+    }
+
+    @Test func aLibraryConnectorNeverSeesMoreThanTheCapOrARealId() throws {
+        let district = try ConnectorViewDistrict(students: 120, seed: 25)
+        let view = try district.view("readingroom", type: "library",
+                                     grant: "Schools=all\nRoles=student teacher\nFields=given_name family_initial grade school sections email sis_id birth_date guardian_names",
+                                     adopted: ["cls-0001-0001", "cls-0001-0002"])
+        var persons: [SharedViewRecord] = []
+        for kind in [SharedRecordKind.student, .teacher] {
+            persons += try view.page(SharedViewRequest(kind: kind, limit: 10_000)).records
+        }
+        #expect(!persons.isEmpty)
+        for record in persons {
+            #expect(Set(record.fields.keys).isSubset(of: ["given_name", "family_initial", "grade", "sections"]), "\(record.fields.keys.sorted())")
+            #expect(!district.sourcedIds.contains(record.id))
+        }
+    }
+}
