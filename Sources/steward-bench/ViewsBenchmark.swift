@@ -30,31 +30,6 @@ struct ViewsBenchmark {
     var students: Int
     var runs: Int
 
-    static let attests = "ferpa-school-official coppa ppra sopipa ab1584 no-advertising no-sale no-profiling security-program deletion-on-request subprocessors-bound"
-
-    static func partnerFile(name: String, type: String, schools: String, grades: String?, fields: String) -> String {
-        """
-        [Partner]
-        Name=\(name)
-        Type=\(type)
-        Connector=probe
-        Contact=privacy@\(name).example
-        [Agreement]
-        Signed=2026-01-01
-        Expires=2099-01-01
-        Attests=\(attests)
-        SecurityFramework=NIST-CSF
-        BreachNoticeHours=72
-        DeletionDays=30
-        DataElements=\(fields)
-        [Grant]
-        Schools=\(schools)
-        \(grades.map { "Grades=\($0)" } ?? "")
-        Roles=student teacher
-        Fields=\(fields)
-        """
-    }
-
     /// The first `count` teacher enrollments: (classSourcedId, userSourcedId) at columns 3 and 5.
     static func teachingRows(_ path: String, count: Int) throws -> [[Substring]] {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw BenchFailure("cannot read \(path)") }
@@ -79,7 +54,8 @@ struct ViewsBenchmark {
                 ("library", "library", "all", nil, "given_name family_initial grade sections"),
             ]
             for (name, type, schools, grades, fields) in partners {
-                try Self.partnerFile(name: name, type: type, schools: schools, grades: grades, fields: fields)
+                let fields = fields.split(separator: " ").map(String.init)
+                try PartnerFileText(name: name, type: type, schools: schools, grades: grades, roles: "student teacher", fields: fields).text
                     .write(toFile: daemon.sandbox.partnerDirectory + "/\(name).conf", atomically: true, encoding: .utf8)
             }
             let client = try daemon.client()

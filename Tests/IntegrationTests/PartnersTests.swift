@@ -12,56 +12,6 @@ import Testing
 // users through setpriv where roles matter), checked against the roster's own tables read with
 // the sqlite3 CLI.
 
-/// A partner file as an operator writes one, built from its parts so that each test states only
-/// what it is about. Every partner uses the probe connector.
-struct PartnerFileText {
-    var name: String
-    var type = "district"
-    var enabled: String?
-    var signed = "2026-01-01"
-    var expires = "2099-07-31"
-    var attests = AgreementBaseline.defaultAttests
-    var schools = "all"
-    var grades: String?
-    var roles = "student"
-    /// The grant's `Fields=`; the agreement's `DataElements=` declares exactly these.
-    var fields: [String]
-    /// `Key=Value` lines of `[Transport]` and `[Connector]`; the section is left out when empty.
-    var transport: [String] = []
-    var connector: [String] = []
-
-    /// An application the district contracted.
-    static func district(_ name: String, schools: String = "all", grades: String? = nil, roles: String = "student teacher",
-                         fields: [String] = ["given_name", "family_name", "grade", "school", "sections"]) -> PartnerFileText {
-        PartnerFileText(name: name, schools: schools, grades: grades, roles: roles, fields: fields)
-    }
-
-    /// A Library application granted exactly the Library cap.
-    static func library(_ name: String) -> PartnerFileText {
-        PartnerFileText(name: name, type: "library", roles: "student", fields: ["given_name", "family_initial", "grade", "sections"])
-    }
-
-    var text: String {
-        var lines = ["[Partner]", "Name=\(name)", "DisplayName=\(name.capitalized)", "Type=\(type)", "Connector=probe",
-                     "Contact=privacy@\(name).example"]
-        if let enabled { lines.append("Enabled=\(enabled)") }
-        lines += ["", "[Agreement]", "Signed=\(signed)", "Expires=\(expires)", "Attests=\(attests.joined(separator: " "))",
-                  "SecurityFramework=NIST-CSF", "BreachNoticeHours=72", "DeletionDays=30",
-                  "DataElements=\(fields.joined(separator: " "))"]
-        lines += ["", "[Grant]", "Schools=\(schools)"]
-        if let grades { lines.append("Grades=\(grades)") }
-        lines += ["Roles=\(roles)", "Fields=\(fields.joined(separator: " "))"]
-        if !transport.isEmpty { lines += ["", "[Transport]"] + transport }
-        if !connector.isEmpty { lines += ["", "[Connector]"] + connector }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// The line (from 1) of the first `key=` line, as a `file:line` problem names it.
-    func line(of key: String) -> Int {
-        (text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix(key + "=") } ?? -1) + 1
-    }
-}
-
 /// A running stewardd on a fresh sandbox whose partner folder and `[Sharing]` section are written
 /// before it starts, with a generated district imported. Unlike `RunningDaemon` it can be
 /// restarted on the same state directory.

@@ -2,6 +2,7 @@ import ConnectorKit
 import Foundation
 @testable import StewardDaemon
 import StewardCore
+import StewardHarness
 import StewardCrypto
 import StewardIngest
 import StewardStore
@@ -46,24 +47,15 @@ final class ConnectorViewDistrict: Sendable {
     /// `name`'s view as the daemon builds it, with `grant` lines in its file's [Grant] section.
     func view(_ name: String, type: String = "district", grant: String, adopted: Set<String> = [],
               library: LibrarySettings = LibrarySettings(), secret: DistrictSecret? = nil) throws -> ConnectorSharedView {
-        let fields = "given_name family_initial grade school sections email sis_id birth_date guardian_names"
-        let text = """
-            [Partner]
-            Name=\(name)
-            Type=\(type)
-            Connector=probe
-            Contact=privacy@\(name).example
-            [Agreement]
-            Signed=2026-08-01
-            Expires=2027-07-31
-            Attests=\(AgreementBaseline.defaultAttests.joined(separator: " "))
-            SecurityFramework=NIST-CSF
-            BreachNoticeHours=72
-            DeletionDays=30
-            DataElements=\(fields)
-            [Grant]
-            \(grant)
-            """
+        let fields = ["given_name", "family_initial", "grade", "school", "sections", "email", "sis_id", "birth_date", "guardian_names"]
+        var lines: [String: String] = [:]
+        for line in grant.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            lines[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        let text = PartnerFileText(name: name, type: type, schools: lines["Schools"] ?? "all", grades: lines["Grades"],
+                                   roles: lines["Roles"] ?? "student", fields: (lines["Fields"] ?? "").split(separator: " ").map(String.init),
+                                   dataElements: fields).text
         let (parsed, problems) = PartnerFile.read(path: "\(name).conf", text: text)
         let partner = try #require(parsed, "\(problems)")
         let standing = PartnerStanding.of(partner, unmet: [], today: "2026-11-29", library: library)

@@ -1,5 +1,6 @@
 import Foundation
 import StewardCore
+import StewardHarness
 import StewardCrypto
 import StewardIngest
 import StewardStore
@@ -98,28 +99,9 @@ struct RandomPartner: CustomStringConvertible {
     }
 
     var text: String {
-        """
-        [Partner]
-        Name=\(name)
-        Type=\(kind.rawValue)
-        Connector=probe
-        Contact=privacy@\(name).example
-
-        [Agreement]
-        Signed=2026-08-01
-        Expires=2027-07-31
-        Attests=\(AgreementBaseline.defaultAttests.joined(separator: " "))
-        SecurityFramework=NIST-CSF
-        BreachNoticeHours=72
-        DeletionDays=30
-        DataElements=\(dataElements.joined(separator: " "))
-
-        [Grant]
-        Schools=\(schools?.joined(separator: " ") ?? "all")
-        \(grades.map { "Grades=" + $0.joined(separator: " ") } ?? "# every grade")
-        Roles=\(roles.joined(separator: " "))
-        Fields=\(fields.joined(separator: " "))
-        """
+        PartnerFileText(name: name, type: kind.rawValue, schools: schools?.joined(separator: " ") ?? "all",
+                        grades: grades?.joined(separator: " "), roles: roles.joined(separator: " "), fields: fields,
+                        dataElements: dataElements).text
     }
 
     /// What a record may carry, worked out here from the lists rather than by the policy.
