@@ -5,30 +5,9 @@ import Testing
 @Suite struct SharingPolicyTests {
     static let today = "2026-11-29"
 
-    /// A district application that meets the baseline. Line numbers matter: messages name them.
-    static let district = """
-        [Partner]
-        Name=mathfacts
-        DisplayName=MathFacts
-        Type=district
-        Connector=oneroster-rest
-        Contact=privacy@mathfacts.example
-
-        [Agreement]
-        Signed=2026-08-01
-        Expires=2027-07-31
-        Attests=ferpa-school-official coppa ppra sopipa ab1584 no-advertising no-sale no-profiling security-program deletion-on-request subprocessors-bound
-        SecurityFramework=NIST-CSF
-        BreachNoticeHours=72
-        DeletionDays=30
-        DataElements=given_name family_name grade school sections email
-
-        [Grant]
-        Schools=sch-001 sch-002
-        Grades=3 4 5
-        Roles=student teacher
-        Fields=given_name family_name grade school sections email
-        """
+    /// A district application that meets the baseline (PartnerFileTests' file, whose line
+    /// numbers the messages name), without its [Connector] section.
+    static let district = PartnerFileTests.good.components(separatedBy: "\n\n[Connector]")[0]
 
     /// A Library application that meets the baseline and the cap.
     static let library = district.replacingOccurrences(of: "Type=district", with: "Type=library")
