@@ -24,6 +24,7 @@ public enum ControlMethod: String, Sendable, CaseIterable, Codable {
     case libraryRemove = "steward.Library.Remove"
     case libraryList = "steward.Library.List"
     case modulesList = "steward.Modules.List"
+    case partnersCredentials = "steward.Partners.Credentials"
 }
 
 /// `steward.Modules.List`: the loaded connector modules, each with the partners that use its

@@ -132,3 +132,28 @@ public struct LibraryListParameters: Sendable, Codable, Equatable {
     public var partner: String?
     public init(partner: String? = nil) { self.partner = partner }
 }
+
+/// `steward.Partners.Credentials`: with `rotate`, make new OAuth client credentials (the old
+/// secret stops working at once); without, show the client id.
+public struct PartnerCredentialsParameters: Sendable, Codable, Equatable {
+    public var name: String
+    public var rotate: Bool?
+    public init(name: String, rotate: Bool? = nil) {
+        self.name = name
+        self.rotate = rotate
+    }
+}
+
+/// A partner's OAuth client id; the secret only in the reply to a rotation, and never again.
+public struct PartnerCredentials: Sendable, Codable, Equatable {
+    public var partner: String
+    public var clientId: String?
+    public var clientSecret: String?
+    public var createdAt: String?
+    public init(partner: String, clientId: String?, clientSecret: String?, createdAt: String?) {
+        self.partner = partner
+        self.clientId = clientId
+        self.clientSecret = clientSecret
+        self.createdAt = createdAt
+    }
+}

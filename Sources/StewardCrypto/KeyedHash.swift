@@ -1,4 +1,5 @@
 import COpenSSL
+import Foundation
 
 /// Keyed primitives from OpenSSL: HMAC-SHA-256 for pseudonymous identifiers, and AES-256-GCM to
 /// seal small tokens (a view's paging cursor) that leave the daemon and come back.
@@ -68,5 +69,47 @@ public struct SealingKey: Sendable {
         ok = ok && output.withUnsafeMutableBufferPointer { EVP_DecryptFinal_ex(context, $0.baseAddress! + Int(total), &length) } == 1
         _ = OpenSSLErrors.drain()
         return ok ? Array(output.prefix(Int(total))) : nil
+    }
+}
+
+/// Slow, salted hashing of secrets that partners hold (OAuth client secrets), through OpenSSL's
+/// PBKDF2-HMAC-SHA-256. A leaked store then costs an attacker hundreds of milliseconds per guess.
+public enum SecretHash {
+    /// OWASP's figure for PBKDF2-HMAC-SHA-256 (2023): about 0.1 s on one core here.
+    public static let defaultIterations = 600_000
+
+    public static func pbkdf2SHA256(secret: [UInt8], salt: [UInt8], iterations: Int, length: Int = 32) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: length)
+        let ok = secret.withUnsafeBytes { s in
+            salt.withUnsafeBytes { t in
+                PKCS5_PBKDF2_HMAC(s.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(s.count),
+                                  t.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(t.count), Int32(iterations),
+                                  EVP_sha256(), Int32(length), &out)
+            }
+        }
+        precondition(ok == 1, "PKCS5_PBKDF2_HMAC failed: \(OpenSSLErrors.drain())")
+        return out
+    }
+}
+
+/// Random tokens as text: base64url without padding, safe in headers, URLs and JSON.
+public enum RandomToken {
+    public static func make(bytes count: Int = 32) -> String {
+        Base64URL.encode(Digest.randomBytes(count))
+    }
+}
+
+/// Base64url without padding (RFC 4648 §5).
+public enum Base64URL {
+    public static func encode(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// nil when `text` is not base64url.
+    public static func decode(_ text: String) -> [UInt8]? {
+        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        standard += String(repeating: "=", count: (4 - standard.count % 4) % 4)
+        return Data(base64Encoded: standard).map(Array.init)
     }
 }

@@ -47,16 +47,11 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     private func context(_ kind: SharedRecordKind) -> String { "\(partner)\u{0}\(kind.rawValue)\u{0}" }
 
     private func seal(_ sourcedId: String, kind: SharedRecordKind) -> SharedViewCursor {
-        let sealed = sealing.seal(Array((context(kind) + sourcedId).utf8))
-        let text = Data(sealed).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        return SharedViewCursor(token: text)
+        SharedViewCursor(token: Base64URL.encode(sealing.seal(Array((context(kind) + sourcedId).utf8))))
     }
 
     private func open(_ cursor: SharedViewCursor, kind: SharedRecordKind) throws(SharedViewError) -> String {
-        var text = cursor.token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        text += String(repeating: "=", count: (4 - text.count % 4) % 4)
-        guard let data = Data(base64Encoded: text), let plain = sealing.open(Array(data)),
+        guard let sealed = Base64URL.decode(cursor.token), let plain = sealing.open(sealed),
               let value = String(bytes: plain, encoding: .utf8), value.hasPrefix(context(kind)) else {
             throw SharedViewError(.invalidCursor, "the cursor was not made by \(partner)'s \(kind.rawValue) view; start again without one")
         }

@@ -24,6 +24,8 @@ extension Daemon: ControlHandling {
         case .rosterImports, .rosterShowImport, .rosterSummary: return [.admin, .steward, .operator, .auditor]
         case .rosterRelease, .rosterDiscard: return [.admin, .steward]
         case .partnersCheck, .partnersList, .partnersShow, .partnersPreview, .libraryList: return [.admin, .steward, .operator, .auditor]
+        // Showing the client id is open to operators; rotating is checked for steward or admin.
+        case .partnersCredentials: return [.admin, .steward, .operator]
         case .libraryAdopt, .libraryRemove: return [.admin, .steward]
         }
     }
@@ -110,7 +112,8 @@ extension Daemon: ControlHandling {
             return .replies([try .ok(setSharingPaused(method == .sharingPause, caller: caller))])
         case .rosterImport, .rosterImports, .rosterShowImport, .rosterRelease, .rosterDiscard, .rosterSummary:
             return try performRoster(method, request: request, caller: caller)
-        case .partnersCheck, .partnersList, .partnersShow, .partnersPreview, .libraryAdopt, .libraryRemove, .libraryList:
+        case .partnersCheck, .partnersList, .partnersShow, .partnersPreview, .libraryAdopt, .libraryRemove, .libraryList,
+             .partnersCredentials:
             return try performPartners(method, request: request, caller: caller)
         case .modulesList:
             try Parameters.none(request, method)
@@ -176,6 +179,7 @@ extension Daemon: ControlHandling {
             Log.warning(paused ? "sharing PAUSED by uid \(caller.peer.uid): no partner receives data until resumed"
                                : "sharing resumed by uid \(caller.peer.uid)")
         }
+        publishPartnerAccess()
         notifier.status(statusLine())
         return try sharingState()
     }

@@ -40,6 +40,8 @@ public final class Daemon: @unchecked Sendable {
     /// Views are read here (counts, previews), never on the service queue.
     let viewQueue = DispatchQueue(label: "steward.views")
     var partnerTimer: DispatchSourceTimer?
+    /// What the token endpoint may know of each partner, published from the service queue.
+    let partnerAccess = PartnerAccessTable()
     /// Each partner's view counts, for the roster version and policy they were counted under.
     let viewCountCache = Mutex<[String: (version: Int64, policy: SharingPolicy, counts: ViewCounts)]>([:])
     private var watchdogTimer: DispatchSourceTimer?
@@ -101,12 +103,17 @@ public final class Daemon: @unchecked Sendable {
             path: configuration.socketPath, mode: configuration.socketMode,
             maxConnections: configuration.maxControlConnections, loops: loops, handler: self,
             environment: environment)
-        if let api = configuration.api { partnerListener = try PartnerListener(api, loops: loops) }
+        if let api = configuration.api {
+            let tokens = TokenEndpoint(store: store, lifetime: api.tokenLifetime, partners: partnerAccess)
+            partnerListener = try PartnerListener(api, loops: loops, tokens: tokens)
+        }
     }
 
     private func becomeReady() {
         // Once running, a write waits out an import's final transaction instead of failing.
         store.setBusyTimeout(milliseconds: 60_000)
+        // Partner states are recorded and published before any request can ask for them.
+        startPartnerChecks()
         listener?.start()
         partnerListener?.start()
         if let api = partnerListener {
@@ -115,7 +122,6 @@ public final class Daemon: @unchecked Sendable {
         }
         startWatchdog()
         startCheckpoints()
-        startPartnerChecks()
         notifier.ready(status: statusLine())
         let head = try? store.auditHead()
         Log.info("stewardd \(StewardVersion.current) ready: \(modules.count) module(s), control socket \(configuration.socketPath)"

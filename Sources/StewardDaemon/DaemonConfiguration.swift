@@ -37,6 +37,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var privateKey: String
         public var clientCA: String?
         public var profile: TLSPolicy
+        /// Seconds an OAuth access token is valid (`TokenLifetime=`, default one hour).
+        public var tokenLifetime: Int = 3600
     }
 
     /// What the command line overrides, so tests and the demo run anywhere without root.
@@ -62,7 +64,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         .init("Sharing", keys: [.init("LibrarySharing"), .init("LibraryBlocked", repeatable: true),
                                 .init("LibraryRecommended", repeatable: true)]),
         .init("API", keys: [.init("Listen", required: false), .init("Certificate"), .init("PrivateKey"),
-                            .init("ClientCA"), .init("Profile")]),
+                            .init("ClientCA"), .init("Profile"), .init("TokenLifetime")]),
     ])
 
     /// Reads and checks `path`. Every problem is returned, each naming `file:line: key`.
@@ -209,8 +211,18 @@ public struct DaemonConfiguration: Sendable, Equatable {
                 else { problem(entry, "'\(entry.value)' is not a TLS profile; use intermediate (TLS 1.2 and 1.3) or modern (TLS 1.3 only)") }
             }
             guard let certificate = required["Certificate"], let privateKey = required["PrivateKey"] else { return nil }
-            let settings = APISettings(listen: listen.value, certificate: certificate, privateKey: privateKey,
+            var settings = APISettings(listen: listen.value, certificate: certificate, privateKey: privateKey,
                                        clientCA: clientCA, profile: profile)
+            if let entry = file.first("API", "TokenLifetime") {
+                let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600]
+                let unit = entry.value.last.flatMap { units[$0] }
+                let number = Int(unit == nil ? entry.value : String(entry.value.dropLast()))
+                if let number, (60...86_400).contains(number * (unit ?? 1)) {
+                    settings.tokenLifetime = number * (unit ?? 1)
+                } else {
+                    problem(entry, "'\(entry.value.prefix(20))' is not a lifetime from 60s to 24h, such as 3600, 30m or 1h")
+                }
+            }
             do throws(TLSError) { _ = try settings.makeContext() } catch {
                 let key = error.file == privateKey ? "PrivateKey" : error.file == clientCA ? "ClientCA" : "Certificate"
                 let line = file.first("API", key)?.line ?? listen.line

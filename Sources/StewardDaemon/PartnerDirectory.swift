@@ -16,6 +16,8 @@ struct LoadedPartner: @unchecked Sendable {
     /// the file, so they are found once at load; the baseline is checked again every day.
     let settingsUnmet: [AgreementBaseline.Unmet]
     let transport: TLSClientContext?
+    /// `[Access] ClientCertificatePins=`, as base64 SPKI SHA-256 digests.
+    let clientCertificatePins: Set<String>
     /// The file's text, to tell a changed file from an unchanged one at reload.
     let text: String
     let connectorKinds: Set<String>
@@ -95,6 +97,12 @@ struct PartnerDirectory: Sendable {
                 add("Transport", "Pins", "transport", "\(error.message) (the pin '\(pin.prefix(60))')")
             }
         }
+        var clientPins = Set<String>()
+        for pin in partner.access.clientCertificatePins {
+            do throws(TLSError) { clientPins.insert(try TLSPin(parsing: pin).base64) } catch {
+                add("Access", "ClientCertificatePins", "access", "\(error.message) (the pin '\(pin.prefix(60))')")
+            }
+        }
         var transport: TLSClientContext?
         do throws(TLSError) {
             transport = try makeTransport(partner.transport, skippingMalformedPins: true)
@@ -103,8 +111,8 @@ struct PartnerDirectory: Sendable {
                 : error.file != nil && error.file == partner.transport.clientKey ? "ClientKey" : "ClientCertificate"
             add("Transport", key, "transport", error.message)
         }
-        return .success(LoadedPartner(file: partner, settingsUnmet: unmet, transport: transport, text: text,
-                                      connectorKinds: Set(modules.flatMap(\.info.kinds))))
+        return .success(LoadedPartner(file: partner, settingsUnmet: unmet, transport: transport, clientCertificatePins: clientPins,
+                                      text: text, connectorKinds: Set(modules.flatMap(\.info.kinds))))
     }
 
     /// The TLS client context a partner's `[Transport]` describes, under the one policy.

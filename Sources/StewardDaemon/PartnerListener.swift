@@ -7,16 +7,22 @@ import StewardTLS
 
 /// The HTTPS listener partners pull from (`[API]`): the TLS policy's server context, held so a
 /// reload can swap the certificate without dropping open connections, and the server on the
-/// daemon's event loops. Connector modules mount their routes on its router; until one does,
-/// every path answers 404.
+/// daemon's event loops. It serves the OAuth token endpoint; connector modules will mount their
+/// routes beside it. Every other path answers 404.
 final class PartnerListener: Sendable {
     let settings: DaemonConfiguration.APISettings
     let contexts: TLSServerContextHolder
     let server: HTTPSServer
-    let router = HTTPRouter()
+    /// Token requests are answered here, one at a time: each checks a PBKDF2 hash, which must
+    /// never run on an event loop.
+    private static let tokenQueue = DispatchQueue(label: "steward.oauth")
 
-    init(_ settings: DaemonConfiguration.APISettings, loops: EventLoops) throws(StewardError) {
+    init(_ settings: DaemonConfiguration.APISettings, loops: EventLoops, tokens: TokenEndpoint) throws(StewardError) {
         self.settings = settings
+        var router = HTTPRouter()
+        router.register(TokenEndpoint.path, methods: [.post], deferred: { request, context, responder in
+            Self.tokenQueue.async { responder.respond(tokens.respond(to: request, context: context)) }
+        })
         do {
             contexts = TLSServerContextHolder(try settings.makeContext())
             let address = try HTTPSServer.Address(parsing: settings.listen)

@@ -31,6 +31,7 @@ extension Daemon {
 
     func recordPartnerStates(caller: Caller?) {
         let today = Self.today()
+        publishPartnerAccess()
         do {
             let recorded = try store.read { db throws(StewardError) in try PartnerRecords.states(db) }
             for (name, partner) in partners.partners.sorted(by: { $0.key < $1.key }) {
@@ -59,6 +60,20 @@ extension Daemon {
             Log.error("partner states: \(error)")
         }
         notifier.status(statusLine())
+    }
+
+    /// Publishes each partner's state, scopes and client-certificate pins for the token
+    /// endpoint, which runs off the service queue. A pause makes every partner inactive there.
+    func publishPartnerAccess() {
+        let today = Self.today()
+        let paused = (try? sharingState().paused) ?? true
+        let table = partners.partners.mapValues { partner in
+            let state = partner.standing(today: today, configuration: configuration).state
+            return PartnerAccess(state: paused && state == .active ? .inactive : state,
+                                 scopes: OAuthScope.available(to: partner.file.grant.fields),
+                                 clientCertificatePins: partner.clientCertificatePins)
+        }
+        partnerAccess.replace(with: table)
     }
 
     /// The view `partner` has now; with `preview`, the one it would have once active.
@@ -172,6 +187,27 @@ extension Daemon {
                 }
                 return try .ok(PartnerPreview(partner: counted, note: note, records: records))
             }
+        case .partnersCredentials:
+            let parameters = try Parameters.decode(PartnerCredentialsParameters.self, request, method, keys: ["name", "rotate"])
+            let partner = try loadedPartner(parameters.name)
+            if parameters.rotate == true {
+                guard !roles(of: caller.peer).isDisjoint(with: [.admin, .steward]) else {
+                    auditQuietly(AuditEvent(caller: caller, method: method.rawValue, target: partner.file.name, outcome: "refused",
+                                            detail: "rotation needs steward or admin"))
+                    return .replies([.failure(.permissionDenied, "rotating a partner's credentials needs the role steward or admin")])
+                }
+                let made = try store.write { db throws(StewardError) in
+                    try CredentialRecords.rotate(partner.file.name, audit: AuditEvent(
+                        caller: caller, method: method.rawValue, target: partner.file.name, outcome: "ok",
+                        detail: "new client credentials; the old secret and its tokens no longer work"), db: db)
+                }
+                Log.info("partner \(partner.file.name): client credentials rotated by uid \(caller.peer.uid)")
+                return .replies([try .ok(PartnerCredentials(partner: partner.file.name, clientId: made.clientId,
+                                                            clientSecret: made.secret, createdAt: Timestamp.string(Date())))])
+            }
+            let stored = try store.read { db throws(StewardError) in try CredentialRecords.credentials(partner: partner.file.name, db: db) }
+            return .replies([try .ok(PartnerCredentials(partner: partner.file.name, clientId: stored?.clientId, clientSecret: nil,
+                                                        createdAt: stored?.createdAt))])
         case .libraryAdopt, .libraryRemove:
             let parameters = try Parameters.decode(LibraryAdoptionParameters.self, request, method, keys: ["partner", "teacher", "section"])
             return .replies([try changeAdoption(parameters, adopt: method == .libraryAdopt, caller: caller)])

@@ -16,8 +16,10 @@ public struct PartnerFileText: Sendable {
     public var fields: [String]
     /// The agreement's `DataElements=`; exactly `fields` when nil.
     public var dataElements: [String]?
-    /// `Key=Value` lines of `[Transport]` and `[Connector]`; the section is left out when empty.
+    /// `Key=Value` lines of `[Transport]`, `[Access]` and `[Connector]`; a section is left out
+    /// when empty.
     public var transport: [String]
+    public var access: [String] = []
     public var connector: [String]
 
     public init(name: String, type: String = "district", enabled: String? = nil, signed: String = "2026-01-01",
@@ -61,6 +63,7 @@ public struct PartnerFileText: Sendable {
         if let grades { lines.append("Grades=\(grades)") }
         lines += ["Roles=\(roles)", "Fields=\(fields.joined(separator: " "))"]
         if !transport.isEmpty { lines += ["", "[Transport]"] + transport }
+        if !access.isEmpty { lines += ["", "[Access]"] + access }
         if !connector.isEmpty { lines += ["", "[Connector]"] + connector }
         return lines.joined(separator: "\n") + "\n"
     }

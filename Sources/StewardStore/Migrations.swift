@@ -2,7 +2,7 @@
 /// and leaves `PRAGMA user_version` at its number. A migration is never edited after release:
 /// changes come as a new one at the end.
 enum Migrations {
-    static let all: [String] = [migration1, migration2, migration3]
+    static let all: [String] = [migration1, migration2, migration3, migration4]
 
     static let migration1 =
         // 1: the tamper-evident audit chain and the daemon's own settings.
@@ -85,6 +85,28 @@ enum Migrations {
             adopted_by  INTEGER,
             PRIMARY KEY (partner, section)
         ) WITHOUT ROWID;
+        """
+
+    // 4: partners' OAuth client credentials (the secret only as a salted PBKDF2 hash) and the
+    // access tokens issued to them (only as SHA-256 hashes).
+    static let migration4 = """
+        CREATE TABLE partner_credentials (
+            partner     TEXT    PRIMARY KEY,
+            client_id   TEXT    NOT NULL UNIQUE,
+            salt        BLOB    NOT NULL,
+            hash        BLOB    NOT NULL,
+            iterations  INTEGER NOT NULL,
+            created_at  TEXT    NOT NULL,
+            created_by  INTEGER
+        ) WITHOUT ROWID;
+        CREATE TABLE access_tokens (
+            token_hash  BLOB    PRIMARY KEY,
+            partner     TEXT    NOT NULL,
+            scopes      TEXT    NOT NULL,
+            issued_at   TEXT    NOT NULL,
+            expires_at  TEXT    NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX access_tokens_partner ON access_tokens(partner);
         """
 
     /// The schema version this build of Steward writes.

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Who is on the other end of a request, as the connection layer learned it. Handlers decide
 /// with it (which partner holds this client certificate) and log its ids, never its subject
 /// beyond what names a partner.
@@ -33,25 +35,73 @@ public struct HTTPRequestContext: Sendable, Hashable {
 /// Answers one request. Handlers run on the connection's queue and must not block it.
 public typealias HTTPHandler = @Sendable (HTTPRequest, HTTPRequestContext) -> HTTPResponse
 
+/// Answers one request later, through `responder`, for work too slow for the connection's queue
+/// (verifying a hashed client secret, reading a large page from the store).
+///
+/// The handler is called on the connection's queue like an ``HTTPHandler`` and must return at
+/// once: it hands the work to a queue of its own, and that work calls
+/// ``HTTPResponder/respond(_:)``. The connection answers nothing after this request until then,
+/// so responses keep their requests' order; a handler that never responds is answered for by the
+/// server with 503 once ``HTTPSServer/Limits/deferredResponseTimeout`` has passed.
+public typealias HTTPDeferredHandler = @Sendable (HTTPRequest, HTTPRequestContext, HTTPResponder) -> Void
+
+/// Where a deferred handler sends its one response, from any thread.
+///
+/// The first response counts; later ones are ignored. The server drops a response that arrives
+/// after the connection closed, or after it answered 503 for a handler that took too long.
+public final class HTTPResponder: Sendable {
+    /// Taken out on the first response, so a second finds nothing and what it captured is let go.
+    private let delivery: Mutex<(@Sendable (HTTPResponse) -> Void)?>
+
+    /// A responder that hands its first response to `deliver`.
+    public init(_ deliver: @escaping @Sendable (HTTPResponse) -> Void) {
+        delivery = Mutex(deliver)
+    }
+
+    /// Sends `response` as the answer to the request, unless one was sent already.
+    public func respond(_ response: HTTPResponse) {
+        let deliver = delivery.withLock { delivery in
+            defer { delivery = nil }
+            return delivery
+        }
+        deliver?(response)
+    }
+}
+
+/// What the router made of a request: a response now, or a handler that answers later.
+public enum HTTPRouting: Sendable {
+    /// The response to send: a synchronous handler's, or 400, 404 or 405.
+    case response(HTTPResponse)
+    /// Call the handler with the request, its context and a responder; the response comes through it.
+    case deferred(HTTPDeferredHandler)
+}
+
 /// Sends each request to the handler registered for the longest path prefix that contains it.
 ///
 /// Prefixes match whole segments: `/ims/oneroster` takes `/ims/oneroster` and
 /// `/ims/oneroster/v1p1/users`, never `/ims/onerosterX`. The longest matching prefix wins even
 /// when it does not serve the method (405 with `Allow`, not a fall back to a shorter prefix), so
 /// a resource's methods are decided in one place. No prefix: 404. A GET handler also answers
-/// HEAD; the serializer leaves the body out.
+/// HEAD; the serializer leaves the body out. Deferred handlers (``HTTPDeferredHandler``) are
+/// routed by the same rules as synchronous ones; a prefix may mix both, one per method.
 ///
 /// Paths are matched as sent, still percent-encoded: `/ims/%6Fneroster` is not
 /// `/ims/oneroster`. A path with a `.` or `..` segment (plain or percent-encoded) is refused
 /// with 400 rather than resolved, so no spelling of a path reaches a handler other than the
 /// one its plain spelling reaches.
 public struct HTTPRouter: Sendable {
+    /// A route's handler for one method: answering now or later.
+    private enum Handler: Sendable {
+        case immediate(HTTPHandler)
+        case deferred(HTTPDeferredHandler)
+    }
+
     private struct Route: Sendable {
         let prefix: String
-        var handlers: [HTTPMethod: HTTPHandler] = [:]
-        var anyMethod: HTTPHandler?
+        var handlers: [HTTPMethod: Handler] = [:]
+        var anyMethod: Handler?
 
-        func handler(for method: HTTPMethod) -> HTTPHandler? {
+        func handler(for method: HTTPMethod) -> Handler? {
             handlers[method] ?? (method == .head ? handlers[.get] : nil) ?? anyMethod
         }
 
@@ -72,6 +122,16 @@ public struct HTTPRouter: Sendable {
     /// A trailing `/` on the prefix is ignored. Registering one prefix twice for the same method
     /// is a programming error and traps: routes are fixed when the server is built.
     public mutating func register(_ prefix: String, methods: [HTTPMethod]? = nil, handler: @escaping HTTPHandler) {
+        register(prefix, methods: methods, .immediate(handler))
+    }
+
+    /// Registers `handler` to answer later for requests under `prefix`, for `methods` (every
+    /// method when nil), under the same rules as ``register(_:methods:handler:)``.
+    public mutating func register(_ prefix: String, methods: [HTTPMethod]? = nil, deferred handler: @escaping HTTPDeferredHandler) {
+        register(prefix, methods: methods, .deferred(handler))
+    }
+
+    private mutating func register(_ prefix: String, methods: [HTTPMethod]?, _ handler: Handler) {
         precondition(prefix.hasPrefix("/"), "a route prefix starts with /")
         let prefix = prefix.count > 1 && prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         let index = routes.firstIndex { $0.prefix == prefix } ?? insertRoute(prefix)
@@ -91,20 +151,38 @@ public struct HTTPRouter: Sendable {
         route(for: path)?.prefix
     }
 
-    /// The handler's response, or 400, 404 or 405 when no handler takes the request.
+    /// The synchronous handler's response, or 400, 404 or 405 when no handler takes the request.
+    ///
+    /// A deferred handler cannot answer here: its route is answered with 500, and the handler is
+    /// not called. The server routes with ``route(_:context:)``, which serves both kinds.
     public func respond(to request: HTTPRequest, context: HTTPRequestContext) -> HTTPResponse {
+        switch route(request, context: context) {
+        case .response(let response):
+            return response
+        case .deferred:
+            return .text(.internalServerError, "This path answers only through the HTTPS server.\n")
+        }
+    }
+
+    /// Routes `request`: a synchronous handler is called and its response returned; a deferred
+    /// one is returned for the caller to call with a responder. 400, 404 and 405 as for ``respond(to:context:)``.
+    public func route(_ request: HTTPRequest, context: HTTPRequestContext) -> HTTPRouting {
         if Self.hasDotSegment(request.path) {
-            return .text(.badRequest, "The path has a . or .. segment; send it resolved.\n")
+            return .response(.text(.badRequest, "The path has a . or .. segment; send it resolved.\n"))
         }
         guard let route = route(for: request.path) else {
-            return .text(.notFound, "Nothing is served at this path.\n")
+            return .response(.text(.notFound, "Nothing is served at this path.\n"))
         }
-        guard let handler = route.handler(for: request.method) else {
+        switch route.handler(for: request.method) {
+        case .immediate(let handler)?:
+            return .response(handler(request, context))
+        case .deferred(let handler)?:
+            return .deferred(handler)
+        case nil:
             var response = HTTPResponse.text(.methodNotAllowed, "This path does not serve \(request.method).\n")
             response.headers.add("Allow", route.allowedMethods.map(\.rawValue).joined(separator: ", "))
-            return response
+            return .response(response)
         }
-        return handler(request, context)
     }
 
     private func route(for path: String) -> Route? {

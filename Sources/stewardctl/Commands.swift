@@ -45,6 +45,9 @@ struct Invocation {
           partners check [FILE…]    every requirement of the agreement baseline a partner file does
                                     not meet (all files of the partner folder by default), as
                                     file:line: requirement: what is missing; exit 1 if any
+          partners credentials NAME [--rotate]
+                                    the partner's OAuth client id; --rotate (steward) makes new
+                                    credentials and prints the secret once; the old one stops
           library adopt PARTNER --teacher ID --section ID
                                     a teacher adopts a Library application for a section they
                                     teach (steward); refused (77) when blocked or Library is off
@@ -68,7 +71,7 @@ struct Invocation {
         while let argument = iterator.next() {
             switch argument {
             case "--json": json = true
-            case "--dry-run": options["--dry-run"] = "yes"
+            case "--dry-run", "--rotate": options[argument] = "yes"
             case "--socket", "--since", "--limit", "--teacher", "--section":
                 guard let value = iterator.next() else {
                     throw CommandFailure(exitCode: .dataError, message: "\(argument) needs a value")

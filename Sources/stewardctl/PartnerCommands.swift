@@ -11,6 +11,8 @@ extension Invocation {
             return try partnerShow(words[2])
         case let words where words.count == 3 && words[0] == "partners" && words[1] == "preview":
             return try partnerPreview(words[2])
+        case let words where words.count == 3 && words[0] == "partners" && words[1] == "credentials":
+            return try partnerCredentials(words[2])
         case let words where words.count == 3 && words[0] == "library" && ["adopt", "remove"].contains(words[1]):
             return try libraryAdoption(words[2], adopt: words[1] == "adopt")
         case ["library"], ["library", "list"]: return try libraryList(nil)
@@ -95,6 +97,27 @@ extension Invocation {
         for record in preview.records {
             let fields = (try? encoder.encode(record.fields)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
             print("  \(record.kind.rawValue) \(record.id) \(fields)")
+        }
+        return .ok
+    }
+
+    /// Shows the client id, or with `--rotate` makes new credentials and prints the secret once.
+    private func partnerCredentials(_ name: String) throws -> ExitCode {
+        var parameters: [String: JSONValue] = ["name": .string(name)]
+        if options["--rotate"] != nil { parameters["rotate"] = .bool(true) }
+        let credentials = try call(.partnersCredentials, PartnerCredentials.self, parameters: .object(parameters))
+        if json { printJSON(credentials); return .ok }
+        guard let clientId = credentials.clientId else {
+            print("\(name) has no client credentials yet; make them with: stewardctl partners credentials \(name) --rotate")
+            return .ok
+        }
+        print("client_id:     \(clientId)")
+        if let secret = credentials.clientSecret {
+            print("client_secret: \(secret)")
+            print("Give both to \(name) over a secure channel. The secret is shown this once and is not kept; "
+                + "the previous secret and its tokens no longer work.")
+        } else {
+            print("created:       \(credentials.createdAt ?? "?") (the secret is not kept; --rotate makes a new one)")
         }
         return .ok
     }

@@ -84,12 +84,13 @@ final class TestServer {
     let events = EventRecorder()
     var port: UInt16 { server.port }
 
-    init(_ context: TLSServerContext? = nil, limits: HTTPSServer.Limits = .quick, address: String = "127.0.0.1:0") throws {
+    init(_ context: TLSServerContext? = nil, limits: HTTPSServer.Limits = .quick, address: String = "127.0.0.1:0",
+         router: HTTPRouter = testRouter(), loopCount: Int = 2) throws {
         signal(SIGPIPE, SIG_IGN)
         let pki = try TestPKI.get()
         contexts = TLSServerContextHolder(try context ?? TLSServerContext(certificate: pki.server))
-        let loops = (0..<2).map { DispatchQueue(label: "steward.test.loop.\($0)") }
-        server = try HTTPSServer(address: HTTPSServer.Address(parsing: address), contexts: contexts, router: testRouter(),
+        let loops = (0..<loopCount).map { DispatchQueue(label: "steward.test.loop.\($0)") }
+        server = try HTTPSServer(address: HTTPSServer.Address(parsing: address), contexts: contexts, router: router,
                                  limits: limits, loops: loops, events: events.record)
         server.start()
     }

@@ -50,6 +50,14 @@ public struct PartnerFile: Sendable, Equatable {
         }
     }
 
+    /// `[Access]`: how the partner proves who it is when it pulls, beyond its OAuth client
+    /// credentials. With pins, it must also present a client certificate whose key matches one.
+    public struct Access: Sendable, Equatable {
+        /// SPKI SHA-256 pins of the partner's client certificates, as written.
+        public var clientCertificatePins: [String]
+        public init(clientCertificatePins: [String] = []) { self.clientCertificatePins = clientCertificatePins }
+    }
+
     /// The roles a grant may name. Guardians are never persons in a view: a grant shares them
     /// only as a student's `guardian_names` and `guardian_contacts`.
     public static let grantableRoles = ["student", "teacher", "administrator", "aide"]
@@ -65,6 +73,7 @@ public struct PartnerFile: Sendable, Equatable {
     public var agreement: Agreement
     public var grant: Grant
     public var transport: Transport
+    public var access: Access
     /// The `[Connector]` section, checked by the connector module.
     public var connectorSettings: [UnitFile.Entry]
     /// The line of each `Section.Key`, so every later check names where to look.
@@ -82,6 +91,7 @@ public struct PartnerFile: Sendable, Equatable {
                               .init("Fields", repeatable: true, required: true)]),
         .init("Transport", keys: [.init("CAFile"), .init("ClientCertificate"), .init("ClientKey"),
                                   .init("Pins", repeatable: true), .init("Profile")]),
+        .init("Access", keys: [.init("ClientCertificatePins", repeatable: true)]),
         .init("Connector", keys: [], acceptsAnyKey: true),
     ])
 
@@ -166,7 +176,8 @@ public struct PartnerFile: Sendable, Equatable {
         guard problems.isEmpty, let kind else { return (nil, problems) }
         return (PartnerFile(path: path, name: name, displayName: value("Partner", "DisplayName").isEmpty ? name : value("Partner", "DisplayName"),
                             kind: kind, connector: value("Partner", "Connector"), contact: value("Partner", "Contact"),
-                            isEnabled: isEnabled, agreement: agreement, grant: grant, transport: transport, connectorSettings: file.entries(in: "Connector"), lines: lines), problems)
+                            isEnabled: isEnabled, agreement: agreement, grant: grant, transport: transport,
+                            access: Access(clientCertificatePins: words("Access", "ClientCertificatePins")), connectorSettings: file.entries(in: "Connector"), lines: lines), problems)
     }
 
     /// The line of `Section.Key`; for a key the file leaves out, its section's first line.

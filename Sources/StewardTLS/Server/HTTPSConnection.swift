@@ -13,6 +13,11 @@ import Foundation
 /// queued, answers the requests that have fully arrived, and reads more while the client's
 /// answers are not piling up. Dispatch sources watch the socket only for what the pump waits
 /// for, so a socket that is readable while the server does not want to read never spins.
+///
+/// A request routed to a deferred handler (``HTTPDeferredHandler``) holds up the requests behind
+/// it until its response arrives through the ``HTTPResponder``, which hops back onto `queue`;
+/// meanwhile at most one further request is read ahead, and
+/// ``HTTPSServer/Limits/deferredResponseTimeout`` replaces the idle and request timeouts.
 final class HTTPSConnection: @unchecked Sendable {
     // Sound because every mutable field, and the TLSConnection, is touched only on `queue`, a
     // serial queue; the other fields are immutable.
@@ -41,6 +46,19 @@ final class HTTPSConnection: @unchecked Sendable {
 
     private enum Deadline {
         case handshake, idle, request, send, linger
+        /// A deferred handler's response is overdue.
+        case response
+    }
+
+    /// A request whose deferred handler has not responded yet: nothing after it is answered until it does.
+    private struct AwaitedResponse {
+        /// The request's position on the connection, so a response meant for another is never taken for it.
+        let number: Int
+        let request: HTTPRequest
+        let startedAt: DispatchTime
+        /// Whether the request was the connection's last, as the parser saw it when the request arrived.
+        let isLast: Bool
+        let deadline: DispatchTime
     }
 
     private var state = State.handshaking
@@ -65,6 +83,9 @@ final class HTTPSConnection: @unchecked Sendable {
     private var requestCount = 0
     /// Whether `100 Continue` went out for the request whose body is awaited.
     private var sentContinue = false
+    private var awaited: AwaitedResponse?
+    /// The request after the awaited one, read ahead and held until its turn.
+    private var heldRequest: HTTPRequest?
 
     private let acceptedAt = DispatchTime.now()
     /// When the request being read began: its first byte, or the end of the one before it.
@@ -178,7 +199,7 @@ final class HTTPSConnection: @unchecked Sendable {
             case .blocked(let wait): waits.insert(wait)
             case .failed: return
             }
-            if !hasOutput && closesAfterOutput { return finishOutput() }
+            if !hasOutput && closesAfterOutput && awaited == nil { return finishOutput() }
             if answerArrivedRequests() { continue }
             guard isReading else { break }
             guard reads < Self.readsPerPump else {
@@ -196,9 +217,16 @@ final class HTTPSConnection: @unchecked Sendable {
         if state == .open { wait(for: waits) }
     }
 
-    /// Whether to read more from the client: not after its last request, not while its answers pile up.
+    /// Whether to read more from the client: not after its last request, not while its answers
+    /// pile up, not beyond one request ahead of a deferred response.
     private var isReading: Bool {
-        !closesAfterOutput && !peerHasEnded && queuedBytes < limits.maximumQueuedResponseBytes
+        !closesAfterOutput && !peerHasEnded && queuedBytes < limits.maximumQueuedResponseBytes && !hasReadAhead
+    }
+
+    /// Whether, while a deferred response is awaited, the next request has arrived whole (or the
+    /// stream has ended or failed): what comes behind it waits in the socket, not in memory.
+    private var hasReadAhead: Bool {
+        awaited != nil && (heldRequest != nil || parser.isFinished)
     }
 
     // MARK: Reading
@@ -248,34 +276,84 @@ final class HTTPSConnection: @unchecked Sendable {
 
     // MARK: Answering
 
-    /// Answers every request the parser holds complete, in order, while answers do not pile up;
-    /// returns whether anything was queued.
+    /// Answers every request the parser holds complete, in order, while answers do not pile up
+    /// and no deferred response is awaited; returns whether anything was queued.
     private func answerArrivedRequests() -> Bool {
         var queued = false
-        while !closesAfterOutput && queuedBytes < limits.maximumQueuedResponseBytes {
+        while awaited == nil && !closesAfterOutput && queuedBytes < limits.maximumQueuedResponseBytes {
             let request: HTTPRequest?
             do {
-                request = try parser.nextRequest()
+                request = try nextRequest()
             } catch {
                 refuse(error)
                 return true
             }
             guard let request else { return sendContinueIfAwaited() || queued }
-            answer(request)
-            queued = true
+            queued = answer(request) || queued
         }
+        if awaited != nil { readAhead() }
         return queued
     }
 
-    private func answer(_ request: HTTPRequest) {
+    /// The request held back behind a deferred response, else the parser's next.
+    private func nextRequest() throws(HTTPError) -> HTTPRequest? {
+        guard let held = heldRequest else { return try parser.nextRequest() }
+        heldRequest = nil
+        return held
+    }
+
+    /// Parses the request behind the awaited one as it arrives, so the parser's limits bound it,
+    /// and holds it. An error stays in the parser, which throws it again when its turn comes.
+    private func readAhead() {
+        guard heldRequest == nil else { return }
+        heldRequest = try? parser.nextRequest()
+    }
+
+    /// Routes `request` and queues its response, or calls its deferred handler; returns whether a
+    /// response was queued.
+    private func answer(_ request: HTTPRequest) -> Bool {
         let startedAt = requestStartedAt ?? .now()
-        var response = core.router.respond(to: request, context: context)
-        let closes = !request.keepsAlive || response.closesConnection || isStopping || parser.isFinished
+        switch core.router.route(request, context: context) {
+        case .response(let response):
+            complete(request, with: response, since: startedAt, isLast: parser.isFinished)
+            return true
+        case .deferred(let handler):
+            let number = requestCount
+            awaited = AwaitedResponse(
+                number: number, request: request, startedAt: startedAt, isLast: parser.isFinished,
+                deadline: .now() + .nanoseconds(limits.deferredResponseTimeout.nanoseconds))
+            handler(request, context, HTTPResponder { [weak self] response in
+                guard let self else { return }
+                queue.async { self.deliver(response, toRequest: number) }
+            })
+            return false
+        }
+    }
+
+    /// A deferred handler's response, back on `queue`: sent in its turn unless the connection has
+    /// closed or already answered for the handler.
+    private func deliver(_ response: HTTPResponse, toRequest number: Int) {
+        guard state == .open, awaited?.number == number else { return }
+        completeAwaited(with: response)
+        pump()
+    }
+
+    private func completeAwaited(with response: HTTPResponse) {
+        guard let awaited else { return }
+        self.awaited = nil
+        complete(awaited.request, with: response, since: awaited.startedAt, isLast: awaited.isLast)
+    }
+
+    /// Queues `response` to `request` and counts it; the connection closes after it when the
+    /// request was the last, either side asked to close, or the server is stopping.
+    private func complete(_ request: HTTPRequest, with response: HTTPResponse, since startedAt: DispatchTime, isLast: Bool) {
+        var response = response
+        let closes = isLast || !request.keepsAlive || response.closesConnection || isStopping || closesAfterOutput
         if !closes && request.version == .http1_0 { response.headers.set("Connection", "keep-alive") }
         let sent = send(response, to: request.method, closing: closes)
         requestCount += 1
         sentContinue = false
-        requestStartedAt = parser.isIdle ? nil : .now()
+        requestStartedAt = parser.isIdle && heldRequest == nil ? nil : .now()
         if closes { closeAfterOutput(isStopping ? .serverStopping : .finished) }
         report(method: request.method, path: request.path, status: response.status, error: nil,
                received: request.body.count, sent: sent, since: startedAt)
@@ -478,10 +556,14 @@ final class HTTPSConnection: @unchecked Sendable {
         case .closed:
             return nil
         case .open:
-            if hasOutput { return (lastWriteAt + .nanoseconds(limits.sendTimeout.nanoseconds), .send) }
+            let sendDeadline = lastWriteAt + .nanoseconds(limits.sendTimeout.nanoseconds)
+            // Waiting for a handler is not the client dawdling: only the send timeout still applies.
+            if let awaited, !hasOutput || awaited.deadline < sendDeadline { return (awaited.deadline, .response) }
+            if hasOutput { return (sendDeadline, .send) }
             if parser.isIdle { return (lastActivityAt + .nanoseconds(limits.idleTimeout.nanoseconds), .idle) }
-            // The head must arrive within the timeout of its first byte; the body must keep arriving.
-            let start = parser.headAwaitingBody == nil ? requestStartedAt ?? lastReadAt : lastReadAt
+            // The head must arrive within the timeout of its first byte; the body must keep arriving,
+            // counted at the earliest from the answer before it (which it may have waited behind).
+            let start = parser.headAwaitingBody == nil ? requestStartedAt ?? lastReadAt : max(lastReadAt, requestStartedAt ?? lastReadAt)
             return (start + .nanoseconds(limits.requestTimeout.nanoseconds), .request)
         }
     }
@@ -524,8 +606,20 @@ final class HTTPSConnection: @unchecked Sendable {
             close(.sendTimeout)
         case .linger:
             close(closeReason, detail: closeDetail)
+        case .response:
+            core.count { $0.timeouts += 1 }
+            closeAfterOutput(.responseTimeout)
+            completeAwaited(with: Self.responseTimeoutResponse)
+            pump()
         }
     }
+
+    /// What the client gets in place of a deferred response that did not come in time.
+    private static let responseTimeoutResponse: HTTPResponse = {
+        var response = HTTPResponse.text(.serviceUnavailable, "503 Service Unavailable: the answer took too long; try again later.\n")
+        response.headers.add("Retry-After", "5")
+        return response
+    }()
 
     private static func duration(from start: DispatchTime) -> Duration {
         .nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- start.uptimeNanoseconds))

@@ -19,8 +19,12 @@ import Synchronization
 ///
 /// **Handlers run on the connection's queue**, which shares its event loop with many other
 /// connections: a handler must answer from memory, quickly, and never wait for the store, the
-/// network or a lock held long. Work that takes longer belongs on its own queue, with the
-/// handler answering from what that work has already prepared.
+/// network or a lock held long. Work that takes longer belongs on its own queue: either the
+/// handler answers from what that work has already prepared, or it is a deferred handler
+/// (``HTTPRouter/register(_:methods:deferred:)``) that starts the work and returns, the work
+/// responding when done. The connection answers the requests behind a deferred one only after
+/// it, in order, and answers 503 for a handler that takes longer than
+/// ``Limits/deferredResponseTimeout``.
 ///
 /// Every client is bounded in time and in connections (``Limits``): a slow or silent client is
 /// cut, and no address holds more than its share. Malformed input ends one connection, never

@@ -41,6 +41,8 @@ extension HTTPSServer {
         public static let idleTimeout = CloseReason("idle-timeout")
         /// A request did not arrive within ``Limits/requestTimeout``; it was answered with 408.
         public static let requestTimeout = CloseReason("request-timeout")
+        /// A deferred handler did not respond within ``Limits/deferredResponseTimeout``; the client got 503.
+        public static let responseTimeout = CloseReason("response-timeout")
         /// The client read none of its response within ``Limits/sendTimeout``.
         public static let sendTimeout = CloseReason("send-timeout")
         /// The server stopped.
@@ -98,7 +100,7 @@ extension HTTPSServer {
         public var failedHandshakes = 0
         /// Responses queued, error responses included.
         public var responses = 0
-        /// Connections cut by a handshake, request, idle or send timeout.
+        /// Connections cut by a handshake, request, idle, send or deferred response timeout.
         public var timeouts = 0
     }
 }

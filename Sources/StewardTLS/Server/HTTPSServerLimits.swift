@@ -13,6 +13,11 @@ extension HTTPSServer {
         /// without a byte arriving. Over it, the client gets `408 Request Timeout` and the
         /// connection closes.
         public var requestTimeout: Duration
+        /// How long a deferred handler (``HTTPDeferredHandler``) may take to respond. Over it, the
+        /// client gets `503 Service Unavailable` with `Retry-After: 5` and the connection closes;
+        /// a response that comes later is dropped. While a connection waits for its handler, the
+        /// idle and request timeouts do not run.
+        public var deferredResponseTimeout: Duration
         /// How long queued response bytes may wait for the client to read any of them. Over it,
         /// the connection is closed without more ado: the client is not reading.
         public var sendTimeout: Duration
@@ -39,6 +44,7 @@ extension HTTPSServer {
             handshakeTimeout: Duration = .seconds(10),
             idleTimeout: Duration = .seconds(30),
             requestTimeout: Duration = .seconds(10),
+            deferredResponseTimeout: Duration = .seconds(30),
             sendTimeout: Duration = .seconds(30),
             lingerTimeout: Duration = .seconds(2),
             stopGracePeriod: Duration = .seconds(10),
@@ -50,6 +56,7 @@ extension HTTPSServer {
             self.handshakeTimeout = handshakeTimeout
             self.idleTimeout = idleTimeout
             self.requestTimeout = requestTimeout
+            self.deferredResponseTimeout = deferredResponseTimeout
             self.sendTimeout = sendTimeout
             self.lingerTimeout = lingerTimeout
             self.stopGracePeriod = stopGracePeriod
