@@ -46,7 +46,7 @@ let package = Package(
 
         .executableTarget(name: "stewardd", dependencies: ["StewardDaemon"], linkerSettings: installedRunPath),
         .executableTarget(name: "stewardctl", dependencies: ["StewardControl"], linkerSettings: installedRunPath),
-        .executableTarget(name: "steward-bench", dependencies: ["StewardHarness", "StewardControl", "StewardTLS"]),
+        .executableTarget(name: "steward-bench", dependencies: ["StewardHarness", "StewardControl", "StewardTLS", "StewardStore", "StewardCrypto"]),
         // Starts the real stewardd in a scratch folder and listens to it as systemd would; shared by
         // the integration tests and the benchmark.
         .target(name: "StewardHarness", dependencies: ["StewardControl"]),

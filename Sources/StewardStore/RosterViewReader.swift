@@ -74,37 +74,57 @@ public final class RosterViewReader: RosterReading {
                 username: text(11), identifier: text(12), userIds: text(13), modifiedImport: query.int(15)))
             agents.append(list(14))
         }
+        // A page's enrollments and demographics come in a few queries over its ids (both tables are
+        // indexed by the person), not one query per person.
+        let ids = rows.map(\.sourcedId)
+        let sections = withSections ? try sectionsOf(ids) : [:]
+        let demographics = withDemographics ? try demographics(of: ids) : [:]
         for index in rows.indices {
-            if withSections { rows[index].sections = try sectionsOf(rows[index].sourcedId) }
-            if withDemographics { rows[index].demographics = try demographics(of: rows[index].sourcedId) }
+            rows[index].sections = sections[rows[index].sourcedId] ?? []
+            rows[index].demographics = demographics[rows[index].sourcedId]
             if withGuardians { rows[index].guardians = try guardians(agents[index]) }
         }
         return rows
     }
 
-    private func sectionsOf(_ person: String) throws(StewardError) -> [RosterPerson.SectionRef] {
-        let query = try statement("""
-            SELECT c."sourcedId", c."schoolSourcedId", c."grades" FROM roster_enrollments e
-            JOIN roster_classes c ON c."sourcedId" = e."classSourcedId" WHERE e."userSourcedId" = ? ORDER BY c."sourcedId"
-            """)
-        try query.bind([.text(person)])
-        var sections: [RosterPerson.SectionRef] = []
-        while try query.step() {
-            sections.append(.init(sourcedId: query.text(0) ?? "", school: query.text(1) ?? "",
-                                  grades: (query.text(2) ?? "").split(separator: ",").map(String.init)))
+    /// Runs `sql`, whose `(?…)` stands for an id list, over `ids` in chunks of 500, and hands
+    /// each result row to `row`.
+    private func forEachRow(_ sql: String, ids: [String], _ row: (Statement) -> Void) throws(StewardError) {
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(start + 500, ids.count)])
+            let query = try statement(sql.replacingOccurrences(of: "(?…)", with: "(" + chunk.map { _ in "?" }.joined(separator: ", ") + ")"))
+            try query.bind(chunk.map(SQLValue.text))
+            while try query.step() { row(query) }
+            start += chunk.count
+        }
+    }
+
+    /// The classes of each of `persons`, by person.
+    private func sectionsOf(_ persons: [String]) throws(StewardError) -> [String: [RosterPerson.SectionRef]] {
+        var sections: [String: [RosterPerson.SectionRef]] = [:]
+        try forEachRow("""
+            SELECT e."userSourcedId", c."sourcedId", c."schoolSourcedId", c."grades" FROM roster_enrollments e
+            JOIN roster_classes c ON c."sourcedId" = e."classSourcedId"
+            WHERE e."userSourcedId" IN (?…) ORDER BY e."userSourcedId", c."sourcedId"
+            """, ids: persons) { query in
+            sections[query.text(0) ?? "", default: []].append(.init(
+                sourcedId: query.text(1) ?? "", school: query.text(2) ?? "", grades: (query.text(3) ?? "").split(separator: ",").map(String.init)))
         }
         return sections
     }
 
-    private func demographics(of person: String) throws(StewardError) -> [String: String]? {
+    /// The demographics row of each of `persons` that has one, by person.
+    private func demographics(of persons: [String]) throws(StewardError) -> [String: [String: String]] {
         let columns = RosterTables.columns(.demographics)
-        let query = try statement("SELECT " + columns.map(RosterTables.quoted).joined(separator: ", ")
-            + " FROM roster_demographics WHERE \"sourcedId\" = ?")
-        try query.bind([.text(person)])
-        guard try query.step() else { return nil }
-        var row: [String: String] = [:]
-        for (index, column) in columns.enumerated() { row[column] = query.text(Int32(index)) ?? "" }
-        return row
+        var rows: [String: [String: String]] = [:]
+        try forEachRow("SELECT " + columns.map(RosterTables.quoted).joined(separator: ", ")
+                       + " FROM roster_demographics WHERE \"sourcedId\" IN (?…)", ids: persons) { query in
+            var row: [String: String] = [:]
+            for (index, column) in columns.enumerated() { row[column] = query.text(Int32(index)) ?? "" }
+            rows[row["sourcedId"] ?? ""] = row
+        }
+        return rows
     }
 
     private func guardians(_ ids: [String]) throws(StewardError) -> [RosterPerson.Guardian] {
@@ -148,18 +168,16 @@ public final class RosterViewReader: RosterReading {
                                       grades: (query.text(3) ?? "").split(separator: ",").map(String.init),
                                       modifiedImport: query.int(4)))
         }
-        let teachers = try statement("""
-            SELECT u."sourcedId", u."givenName", u."familyName" FROM roster_enrollments e
+        var bySection: [String: [RosterSection.Teacher]] = [:]
+        try forEachRow("""
+            SELECT e."classSourcedId", u."sourcedId", u."givenName", u."familyName" FROM roster_enrollments e
             JOIN roster_users u ON u."sourcedId" = e."userSourcedId"
-            WHERE e."classSourcedId" = ? AND e."role" = 'teacher' ORDER BY u."sourcedId"
-            """)
-        for index in rows.indices {
-            try teachers.bind([.text(rows[index].sourcedId)])
-            while try teachers.step() {
-                rows[index].teachers.append(.init(sourcedId: teachers.text(0) ?? "", givenName: teachers.text(1) ?? "",
-                                                  familyName: teachers.text(2) ?? ""))
-            }
+            WHERE e."classSourcedId" IN (?…) AND e."role" = 'teacher' ORDER BY e."classSourcedId", u."sourcedId"
+            """, ids: rows.map(\.sourcedId)) { teachers in
+            bySection[teachers.text(0) ?? "", default: []].append(.init(
+                sourcedId: teachers.text(1) ?? "", givenName: teachers.text(2) ?? "", familyName: teachers.text(3) ?? ""))
         }
+        for index in rows.indices { rows[index].teachers = bySection[rows[index].sourcedId] ?? [] }
         return rows
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
 import StewardControl
 import StewardCore
+import StewardCrypto
 import StewardHarness
+import StewardStore
 
 /// `steward-bench views`: what a district's partner dashboard and previews cost on a roster of
 /// N students. A fresh stewardd imports a synthetic district, loads four partners (all
@@ -29,6 +31,46 @@ struct ViewsBenchmark {
 
     var students: Int
     var runs: Int
+
+    /// Reads the whole view of `partner` (students, teachers, sections) through the real
+    /// SharedView over a read-only connection to the running daemon's store, page by page, and
+    /// encodes each page as JSON, as a connector would.
+    static func readWholeView(of partner: (String, String, String, String?, String), sandbox: Sandbox) throws -> (records: Int, nanoseconds: UInt64) {
+        let (name, type, schools, grades, fieldList) = partner
+        let text = PartnerFileText(name: name, type: type, schools: schools, grades: grades, roles: "student teacher",
+                                   fields: fieldList.split(separator: " ").map(String.init)).text
+        guard let file = PartnerFile.read(path: "\(name).conf", text: text).0 else { throw BenchFailure("the bench's partner file does not read") }
+        let secret = try DistrictSecret.loadOrCreate(in: sandbox.stateDirectory)
+        let policy = SharingPolicy(partner: file, standing: PartnerStanding.of(file, unmet: [], today: "2026-11-29", library: LibrarySettings()))
+        let view = SharedView(policy: policy) { secret.pseudonym(partner: name, sourcedId: $0) }
+        let db = try Database(path: sandbox.databasePath, readOnly: true)
+        defer { db.close() }
+        let reader = RosterViewReader(db: db, fields: policy.fields)
+        let encoder = JSONEncoder()
+        var records = 0
+        let start = monotonicNanoseconds()
+        try db.execute("BEGIN")
+        for kind in [SharedRecord.Kind.student, .teacher, .section] {
+            var cursor: String?
+            repeat {
+                let page = try view.page(kind, from: reader, after: cursor, limit: 1000)
+                _ = try encoder.encode(page.records)
+                records += page.records.count
+                cursor = page.next
+            } while cursor != nil
+        }
+        try db.execute("COMMIT")
+        return (records, monotonicNanoseconds() - start)
+    }
+
+    /// The floor for reading and formatting the same rows: the sqlite3 shell's JSON output.
+    static func shellDump(database: String) throws -> (rows: Int, nanoseconds: UInt64) {
+        let start = monotonicNanoseconds()
+        let result = try runCommand("/usr/bin/sqlite3", ["-readonly", "-json", database, "SELECT * FROM roster_users"], timeout: 600)
+        let elapsed = monotonicNanoseconds() - start
+        guard result.status == 0 else { throw BenchFailure("sqlite3 -json failed: \(result.stderr)") }
+        return (result.stdout.split(separator: "\n").count, elapsed)
+    }
 
     /// The first `count` teacher enrollments: (classSourcedId, userSourcedId) at columns 3 and 5.
     static func teachingRows(_ path: String, count: Int) throws -> [[Substring]] {
@@ -83,6 +125,8 @@ struct ViewsBenchmark {
             let previewTime = monotonicNanoseconds() - start
             let records = try preview.decode(PartnerPreview.self).records.count
             let peak = try ProcessStatus(pid: daemon.pid).peakResidentBytes
+            let read = try Self.readWholeView(of: partners[0], sandbox: daemon.sandbox)
+            let shell = try Self.shellDump(database: daemon.sandbox.databasePath)
             var lines = ["steward-bench views (N=\(Figure.grouped(students)) students, \(timeline.rows) roster rows, \(runs) run(s))"]
             for partner in list?.partners ?? [] {
                 let name = partner.name.padding(toLength: 11, withPad: " ", startingAt: 0)
@@ -98,6 +142,12 @@ struct ViewsBenchmark {
             }
             lines.append("preview of 'sensitive' (\(records) records, demographics and guardians): \(Figure.milliseconds(Double(previewTime)))")
             lines.append("stewardd peak RSS: \(Figure.mebibytes(peak))")
+            let rate = Double(read.records) / (Double(read.nanoseconds) / 1e9)
+            lines.append("whole view of 'everyone' as JSON, pages of 1000 (in process, SharedView + RosterViewReader): "
+                + "\(Figure.grouped(read.records)) records in \(Figure.milliseconds(Double(read.nanoseconds))), \(Figure.grouped(Int(rate))) records/s")
+            let shellRate = Double(shell.rows) / (Double(shell.nanoseconds) / 1e9)
+            lines.append("sqlite3 CLI -json, SELECT * FROM roster_users: \(Figure.grouped(shell.rows)) rows in "
+                + "\(Figure.milliseconds(Double(shell.nanoseconds))), \(Figure.grouped(Int(shellRate))) rows/s; ratio \(String(format: "%.2f", rate / shellRate))×")
             return lines.joined(separator: "\n")
         }
     }
