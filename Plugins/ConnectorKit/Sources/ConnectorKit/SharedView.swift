@@ -9,6 +9,11 @@ public protocol SharedView: Sendable {
     var rosterVersion: Int64 { get }
     /// One page of records of one kind, in a stable order. Pass the returned `next` cursor to
     /// read on; `changedSince` (a roster version) keeps only records changed by later imports.
+    ///
+    /// `changedSince` returns records that changed and are still in the view. A person removed
+    /// from the roster, or moved out of the partner's scope, is not in any page: deletions are
+    /// delivered from the record of what the partner was sent (issue 6's disclosures), since
+    /// only that says which ids the partner holds.
     func page(_ request: SharedViewRequest) throws(SharedViewError) -> SharedViewPage
 }
 
