@@ -25,6 +25,7 @@ public enum ControlMethod: String, Sendable, CaseIterable, Codable {
     case libraryList = "steward.Library.List"
     case modulesList = "steward.Modules.List"
     case partnersCredentials = "steward.Partners.Credentials"
+    case disclosuresList = "steward.Disclosures.List"
 }
 
 /// `steward.Modules.List`: the loaded connector modules, each with the partners that use its

@@ -157,3 +157,18 @@ public struct PartnerCredentials: Sendable, Codable, Equatable {
         self.createdAt = createdAt
     }
 }
+
+/// `steward.Disclosures.List`: one person's record of disclosures, by their sourcedId.
+public struct DisclosuresParameters: Sendable, Codable, Equatable {
+    public var person: String
+    public init(person: String) { self.person = person }
+}
+
+public struct PersonDisclosures: Sendable, Codable, Equatable {
+    public var person: String
+    public var disclosures: [DisclosureSummary]
+    public init(person: String, disclosures: [DisclosureSummary]) {
+        self.person = person
+        self.disclosures = disclosures
+    }
+}

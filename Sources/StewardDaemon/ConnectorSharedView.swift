@@ -3,6 +3,7 @@ import Foundation
 import StewardCore
 import StewardCrypto
 import StewardStore
+import Synchronization
 
 /// A partner's view as a connector receives it through ConnectorKit: pages read from the store
 /// through the partner's `SharingPolicy`, cursors sealed with AES-256-GCM under a key derived
@@ -14,6 +15,9 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     private let view: StewardCore.SharedView
     private let store: Store
     private let sealing: SealingKey
+    /// Every person id this view handed out, with the sourcedId and kind behind it: a connector
+    /// reports what it sent by id, and the daemon records it by person.
+    private let issued = Mutex<[String: (sourcedId: String, kind: String)]>([:])
 
     init(view: StewardCore.SharedView, store: Store, secret: DistrictSecret, rosterVersion: Int64) {
         partner = view.policy.partner
@@ -41,7 +45,17 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         } catch {
             throw SharedViewError(.unavailable, "the roster cannot be read now: \(error.code.rawValue)")
         }
+        if kind != .section {
+            issued.withLock { issued in
+                for (record, source) in zip(page.records, page.sources) { issued[record.id] = (source, record.kind.rawValue) }
+            }
+        }
         return SharedViewPage(records: page.records.map(Self.convert), next: page.next.map { seal($0, kind: request.kind) })
+    }
+
+    /// The persons behind `ids` that this view handed out; ids it did not issue are ignored.
+    func persons(_ ids: [String]) -> [(sourcedId: String, kind: String)] {
+        issued.withLock { issued in ids.compactMap { issued[$0] } }
     }
 
     private func context(_ kind: SharedRecordKind) -> String { "\(partner)\u{0}\(kind.rawValue)\u{0}" }

@@ -26,6 +26,7 @@ extension Daemon: ControlHandling {
         case .partnersCheck, .partnersList, .partnersShow, .partnersPreview, .libraryList: return [.admin, .steward, .operator, .auditor]
         // Showing the client id is open to operators; rotating is checked for steward or admin.
         case .partnersCredentials: return [.admin, .steward, .operator]
+        case .disclosuresList: return [.admin, .steward, .auditor]
         case .libraryAdopt, .libraryRemove: return [.admin, .steward]
         }
     }
@@ -115,6 +116,12 @@ extension Daemon: ControlHandling {
         case .partnersCheck, .partnersList, .partnersShow, .partnersPreview, .libraryAdopt, .libraryRemove, .libraryList,
              .partnersCredentials:
             return try performPartners(method, request: request, caller: caller)
+        case .disclosuresList:
+            let person = try Parameters.decode(DisclosuresParameters.self, request, method, keys: ["person"]).person
+            let disclosures = try store.read { db throws(StewardError) in try DisclosureRecords.of(person: person, db: db) }
+            auditQuietly(AuditEvent(caller: caller, method: method.rawValue, target: person, outcome: "ok",
+                                    detail: "\(disclosures.count) partner(s)"))
+            return .replies([try .ok(PersonDisclosures(person: person, disclosures: disclosures))])
         case .modulesList:
             try Parameters.none(request, method)
             let users = Dictionary(grouping: partners.partners.values, by: \.file.connector).mapValues { $0.map(\.file.name).sorted() }

@@ -105,7 +105,8 @@ public final class Daemon: @unchecked Sendable {
             environment: environment)
         if let api = configuration.api {
             let tokens = TokenEndpoint(store: store, lifetime: api.tokenLifetime, partners: partnerAccess)
-            partnerListener = try PartnerListener(api, loops: loops, tokens: tokens)
+            let pull = PullGateway(store: store, secret: secret, partners: partnerAccess)
+            partnerListener = try PartnerListener(api, loops: loops, tokens: tokens, pull: pull, modules: modules)
         }
     }
 

@@ -1,3 +1,4 @@
+import ConnectorKit
 import Dispatch
 import Foundation
 import StewardControl
@@ -17,12 +18,34 @@ final class PartnerListener: Sendable {
     /// never run on an event loop.
     private static let tokenQueue = DispatchQueue(label: "steward.oauth")
 
-    init(_ settings: DaemonConfiguration.APISettings, loops: EventLoops, tokens: TokenEndpoint) throws(StewardError) {
+    /// Partner pulls are answered here, off the event loops.
+    private static let pullQueue = DispatchQueue(label: "steward.pull")
+
+    init(_ settings: DaemonConfiguration.APISettings, loops: EventLoops, tokens: TokenEndpoint, pull: PullGateway,
+         modules: [LoadedModule]) throws(StewardError) {
         self.settings = settings
         var router = HTTPRouter()
         router.register(TokenEndpoint.path, methods: [.post], deferred: { request, context, responder in
             Self.tokenQueue.async { responder.respond(tokens.respond(to: request, context: context)) }
         })
+        var mounted: Set<String> = [TokenEndpoint.path]
+        for module in modules {
+            guard let connector = module.module as? any PullConnector else { continue }
+            for kind in module.info.kinds {
+                for prefix in connector.routePrefixes(for: kind) {
+                    guard prefix.hasPrefix("/"), mounted.insert(prefix).inserted else {
+                        Log.error("module \(module.info.name): the route \(prefix.prefix(80)) of \(kind) is taken or not a path; not mounted")
+                        continue
+                    }
+                    router.register(prefix, methods: [.get], deferred: { request, context, responder in
+                        Self.pullQueue.async {
+                            responder.respond(pull.respond(to: request, context: context, connector: connector, kind: kind))
+                        }
+                    })
+                    Log.info("partner listener: \(kind) serves \(prefix)")
+                }
+            }
+        }
         do {
             contexts = TLSServerContextHolder(try settings.makeContext())
             let address = try HTTPSServer.Address(parsing: settings.listen)

@@ -71,7 +71,9 @@ extension Daemon {
             let state = partner.standing(today: today, configuration: configuration).state
             return PartnerAccess(state: paused && state == .active ? .inactive : state,
                                  scopes: OAuthScope.available(to: partner.file.grant.fields),
-                                 clientCertificatePins: partner.clientCertificatePins)
+                                 clientCertificatePins: partner.clientCertificatePins, connector: partner.file.connector,
+                                 policy: try? sharedView(of: partner).policy,
+                                 requestsPerMinute: partner.file.access.requestsPerMinute)
         }
         partnerAccess.replace(with: table)
     }
@@ -287,6 +289,7 @@ extension Daemon {
                 detail: "teacher \(parameters.teacher)"), db: db)
         }
         Log.info("library: \(partner.file.name) \(adopt ? "adopted" : "removed") for section \(parameters.section) by uid \(caller.peer.uid)")
+        publishPartnerAccess()
         let adoptions = try store.read { db throws(StewardError) in try PartnerRecords.adoptions(partner: partner.file.name, db: db) }
         return try .ok(LibraryAdoptionList(adoptions: adoptions, changed: changed))
     }

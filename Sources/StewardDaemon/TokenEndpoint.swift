@@ -14,6 +14,17 @@ struct PartnerAccess: Sendable, Equatable {
     /// SPKI SHA-256 pins (base64) of the client certificates the partner must present; empty
     /// when it is not bound to one.
     var clientCertificatePins: Set<String>
+    /// The partner's `Connector=` kind: it may pull only through that connector's routes.
+    var connector: String = ""
+    /// What its view holds, with the Library adoptions in force when it was published.
+    var policy: SharingPolicy?
+    var requestsPerMinute: Int = 600
+
+    /// Whether a request over a connection with `context` comes from the partner's own client
+    /// certificate, when its file binds one.
+    func acceptsClient(_ context: HTTPRequestContext) -> Bool {
+        clientCertificatePins.isEmpty || clientCertificatePins.contains(context.clientCertificateSPKISHA256 ?? "")
+    }
 }
 
 /// Every partner's `PartnerAccess`: written by the service queue, read by the token endpoint.
@@ -90,8 +101,7 @@ struct TokenEndpoint: Sendable {
             audit(partner: stored.partner, context: context, outcome: "refused", detail: "partner is \(state)")
             return Self.error(.badRequest, "unauthorized_client", "partner \(stored.partner) is \(state); it receives nothing")
         }
-        if !access.clientCertificatePins.isEmpty,
-           !access.clientCertificatePins.contains(context.clientCertificateSPKISHA256 ?? "") {
+        if !access.acceptsClient(context) {
             audit(partner: stored.partner, context: context, outcome: "refused", detail: "client certificate missing or not the partner's")
             return Self.unauthorized("this client must present its client certificate")
         }

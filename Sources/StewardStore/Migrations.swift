@@ -87,8 +87,9 @@ enum Migrations {
         ) WITHOUT ROWID;
         """
 
-    // 4: partners' OAuth client credentials (the secret only as a salted PBKDF2 hash) and the
-    // access tokens issued to them (only as SHA-256 hashes).
+    // 4: partners' OAuth client credentials (the secret only as a salted PBKDF2 hash), the
+    // access tokens issued to them (only as SHA-256 hashes), and the record of disclosures: one
+    // row per person, partner and day, with the fields sent.
     static let migration4 = """
         CREATE TABLE partner_credentials (
             partner     TEXT    PRIMARY KEY,
@@ -107,6 +108,17 @@ enum Migrations {
             expires_at  TEXT    NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX access_tokens_partner ON access_tokens(partner);
+        CREATE TABLE disclosures (
+            person      TEXT    NOT NULL,
+            partner     TEXT    NOT NULL,
+            day         TEXT    NOT NULL,
+            kind        TEXT    NOT NULL,
+            fields      TEXT    NOT NULL,
+            first_at    TEXT    NOT NULL,
+            last_at     TEXT    NOT NULL,
+            responses   INTEGER NOT NULL,
+            PRIMARY KEY (person, partner, day)
+        ) WITHOUT ROWID;
         """
 
     /// The schema version this build of Steward writes.

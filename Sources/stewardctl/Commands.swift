@@ -54,6 +54,8 @@ struct Invocation {
           library remove PARTNER --teacher ID --section ID
                                     drop that adoption (steward)
           library [list [PARTNER]]  the Library adoptions
+          disclosures PERSON        every partner that received data about PERSON (a sourcedId),
+                                    which fields, first and last time (auditor, steward)
           modules                   the loaded connector modules: kinds, the partners using
                                     each, ABI version, SHA-256 and file; refused modules
 

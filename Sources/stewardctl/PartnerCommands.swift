@@ -17,6 +17,7 @@ extension Invocation {
             return try libraryAdoption(words[2], adopt: words[1] == "adopt")
         case ["library"], ["library", "list"]: return try libraryList(nil)
         case ["modules"]: return try modulesList()
+        case let words where words.count == 2 && words[0] == "disclosures": return try disclosures(words[1])
         case let words where words.count == 3 && words[0] == "library" && words[1] == "list": return try libraryList(words[2])
         default: return nil
         }
@@ -133,6 +134,24 @@ extension Invocation {
         print(reply.changed == true ? "\(partner): \(verb) for section \(section) (teacher \(teacher))"
                                     : "\(partner): no change; already \(verb) for section \(section)")
         print("\(partner) now has \(reply.adoptions.count) adopted section(s)")
+        return .ok
+    }
+
+    /// `disclosures PERSON`: every partner that received anything about this person, which
+    /// fields, and when.
+    private func disclosures(_ person: String) throws -> ExitCode {
+        let list = try call(.disclosuresList, PersonDisclosures.self, parameters: .object(["person": .string(person)]))
+        if json { printJSON(list); return .ok }
+        guard !list.disclosures.isEmpty else {
+            print("No partner has received anything about \(person).")
+            return .ok
+        }
+        var table = Table(headers: ["PARTNER", "FIRST (UTC)", "LAST (UTC)", "DAYS", "RESPONSES", "FIELDS"])
+        for entry in list.disclosures {
+            table.rows.append([entry.partner, entry.firstAt, entry.lastAt, String(entry.days), String(entry.responses),
+                               entry.fields.joined(separator: " ")])
+        }
+        print(table.render())
         return .ok
     }
 

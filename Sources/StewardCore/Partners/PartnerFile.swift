@@ -55,7 +55,12 @@ public struct PartnerFile: Sendable, Equatable {
     public struct Access: Sendable, Equatable {
         /// SPKI SHA-256 pins of the partner's client certificates, as written.
         public var clientCertificatePins: [String]
-        public init(clientCertificatePins: [String] = []) { self.clientCertificatePins = clientCertificatePins }
+        /// Requests a minute the partner may make to the pull API before 429 (default 600).
+        public var requestsPerMinute: Int
+        public init(clientCertificatePins: [String] = [], requestsPerMinute: Int = 600) {
+            self.clientCertificatePins = clientCertificatePins
+            self.requestsPerMinute = requestsPerMinute
+        }
     }
 
     /// The roles a grant may name. Guardians are never persons in a view: a grant shares them
@@ -91,7 +96,7 @@ public struct PartnerFile: Sendable, Equatable {
                               .init("Fields", repeatable: true, required: true)]),
         .init("Transport", keys: [.init("CAFile"), .init("ClientCertificate"), .init("ClientKey"),
                                   .init("Pins", repeatable: true), .init("Profile")]),
-        .init("Access", keys: [.init("ClientCertificatePins", repeatable: true)]),
+        .init("Access", keys: [.init("ClientCertificatePins", repeatable: true), .init("RequestsPerMinute")]),
         .init("Connector", keys: [], acceptsAnyKey: true),
     ])
 
@@ -146,6 +151,11 @@ public struct PartnerFile: Sendable, Equatable {
             default: problem("Partner", "Enabled", "'\(entry.value.prefix(20))' is not yes or no")
             }
         }
+        var requestsPerMinute = 600
+        if let entry = file.first("Access", "RequestsPerMinute") {
+            if let number = Int(entry.value), (1...100_000).contains(number) { requestsPerMinute = number }
+            else { problem("Access", "RequestsPerMinute", "'\(entry.value.prefix(20))' is not a number from 1 to 100000") }
+        }
         let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         func filePath(_ key: String) -> String? {
             guard let value = file.first("Transport", key)?.value, !value.isEmpty else { return nil }
@@ -177,7 +187,8 @@ public struct PartnerFile: Sendable, Equatable {
         return (PartnerFile(path: path, name: name, displayName: value("Partner", "DisplayName").isEmpty ? name : value("Partner", "DisplayName"),
                             kind: kind, connector: value("Partner", "Connector"), contact: value("Partner", "Contact"),
                             isEnabled: isEnabled, agreement: agreement, grant: grant, transport: transport,
-                            access: Access(clientCertificatePins: words("Access", "ClientCertificatePins")), connectorSettings: file.entries(in: "Connector"), lines: lines), problems)
+                            access: Access(clientCertificatePins: words("Access", "ClientCertificatePins"),
+                                           requestsPerMinute: requestsPerMinute), connectorSettings: file.entries(in: "Connector"), lines: lines), problems)
     }
 
     /// The line of `Section.Key`; for a key the file leaves out, its section's first line.

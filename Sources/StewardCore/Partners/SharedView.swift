@@ -134,6 +134,9 @@ public struct SharedView: Sendable {
     /// sourcedId: it never leaves the daemon unsealed.
     public struct Page: Sendable, Equatable {
         public var records: [SharedRecord]
+        /// The sourcedId behind each record, in the same order: for the daemon's record of
+        /// disclosures; never handed to a connector.
+        public var sources: [String] = []
         public var next: String?
     }
 
@@ -160,16 +163,22 @@ public struct SharedView: Sendable {
     /// Reads rows batch by batch after `cursor` and projects each, until `limit` records or the end.
     private func collect<Row>(after cursor: String?, limit: Int, id: (Row) -> String, project: (Row) -> SharedRecord?,
                               fetch: (String?) throws(StewardError) -> [Row]) throws(StewardError) -> Page {
-        var records: [SharedRecord] = []
+        var page = Page(records: [], next: nil)
         var position = cursor
         while true {
             let rows = try fetch(position)
             for row in rows {
                 position = id(row)
-                if let record = project(row) { records.append(record) }
-                if records.count == limit { return Page(records: records, next: position) }
+                if let record = project(row) {
+                    page.records.append(record)
+                    page.sources.append(id(row))
+                }
+                if page.records.count == limit {
+                    page.next = position
+                    return page
+                }
             }
-            if rows.isEmpty { return Page(records: records, next: nil) }
+            if rows.isEmpty { return page }
         }
     }
 

@@ -1,0 +1,136 @@
+import ConnectorKit
+import Foundation
+import StewardCore
+import StewardCrypto
+import StewardStore
+import StewardTLS
+import Synchronization
+
+/// Every partner request to a pull connector's routes passes here: the bearer token is
+/// resolved, the partner checked (active, using this connector, presenting its client
+/// certificate when bound to one) and rate-limited; the connector is handed that partner's
+/// view; what it sent is recorded per person before the answer leaves; and the request is
+/// audited as a summary (partner, path, status, records, bytes, TLS), never with its query.
+struct PullGateway: Sendable {
+    let store: Store
+    let secret: DistrictSecret
+    let partners: PartnerAccessTable
+    let rates = RateLimiter()
+
+    /// Answers `request` for `connector`'s `kind`. Slow (reads the store): call it off the loops.
+    func respond(to request: HTTPRequest, context: HTTPRequestContext, connector: any PullConnector, kind: String) -> HTTPResponse {
+        let started = Date()
+        let path = request.path.removingPercentEncoding ?? request.path
+        func refuse(_ refusal: PartnerRefusal, partner: String?, detail: String) -> HTTPResponse {
+            if partner != nil || refusal != .unauthenticated {
+                audit(partner: partner, path: path, status: refusal.status, detail: detail, context: context)
+            }
+            return Self.http(connector.refuse(refusal, kind: kind))
+        }
+        guard let token = Self.bearerToken(request), let grant = try? store.read({ db throws(StewardError) in
+            try CredentialRecords.grant(of: token, db: db)
+        }) else {
+            return refuse(.unauthenticated, partner: nil, detail: "no valid bearer token")
+        }
+        guard let access = partners[grant.partner], access.state == .active, let policy = access.policy else {
+            let state = partners[grant.partner]?.state.rawValue ?? "removed"
+            return refuse(.forbidden(reason: "partner \(grant.partner) is \(state)"), partner: grant.partner, detail: "partner is \(state)")
+        }
+        guard access.connector == kind else {
+            return refuse(.forbidden(reason: "partner \(grant.partner) uses the \(access.connector) connector"), partner: grant.partner,
+                          detail: "uses \(access.connector), not \(kind)")
+        }
+        guard access.acceptsClient(context) else {
+            return refuse(.forbidden(reason: "this partner must present its client certificate"), partner: grant.partner,
+                          detail: "client certificate missing or not the partner's")
+        }
+        if let wait = rates.retryAfter(grant.partner, perMinute: access.requestsPerMinute) {
+            return refuse(.rateLimited(retryAfterSeconds: wait), partner: grant.partner, detail: "rate limit \(access.requestsPerMinute)/min")
+        }
+        let view = ConnectorSharedView(
+            view: StewardCore.SharedView(policy: policy) { [secret] in secret.pseudonym(partner: grant.partner, sourcedId: $0) },
+            store: store, secret: secret, rosterVersion: Int64((try? store.setting("roster.version")) ?? nil ?? "0") ?? 0)
+        let recorder = SentRecords()
+        let answer = connector.serve(PartnerRequest(
+            method: request.method.rawValue, path: path, query: Self.queryPairs(request.query),
+            headers: request.headers.map { ($0.name, $0.value) }, partner: grant.partner,
+            scopes: Set(grant.scopes.map(\.rawValue)), view: view, disclosures: recorder), kind: kind)
+        let sent = recorder.entries
+        do {
+            try store.write { db throws(StewardError) in
+                for entry in sent {
+                    try DisclosureRecords.record(partner: grant.partner, persons: view.persons(entry.ids), fields: entry.fields, at: started, db: db)
+                }
+                _ = try AuditLog.append(auditEvent(partner: grant.partner, path: path, status: answer.status,
+                    detail: "\(Set(sent.flatMap(\.ids)).count) record(s), \(answer.body.count) bytes", context: context), in: db)
+            }
+        } catch {
+            // Nothing leaves unrecorded.
+            Log.error("pull \(grant.partner) \(path): the disclosures cannot be recorded: \(error)")
+            return Self.http(connector.refuse(.unavailable, kind: kind))
+        }
+        return Self.http(answer)
+    }
+
+    private func auditEvent(partner: String?, path: String, status: Int, detail: String, context: HTTPRequestContext) -> AuditEvent {
+        AuditEvent(method: "partner.pull", target: partner ?? "unknown client", outcome: status < 400 ? "ok" : "refused",
+                   detail: "GET \(path.prefix(200)) → \(status); \(detail); \(context.tlsVersion ?? "?") \(context.cipherSuite ?? "?")")
+    }
+
+    private func audit(partner: String?, path: String, status: Int, detail: String, context: HTTPRequestContext) {
+        do { try store.audit(auditEvent(partner: partner, path: path, status: status, detail: detail, context: context)) }
+        catch { Log.error("audit: cannot append partner.pull: \(error)") }
+    }
+
+    static func bearerToken(_ request: HTTPRequest) -> String? {
+        guard let header = request.headers.values(for: "Authorization").first else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1]).trimmingCharacters(in: .whitespaces)
+    }
+
+    static func queryPairs(_ query: String?) -> [(name: String, value: String)] {
+        (query ?? "").split(separator: "&").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = FormBody.decode(parts[0]) else { return nil }
+            return (name, parts.count > 1 ? FormBody.decode(parts[1]) ?? "" : "")
+        }
+    }
+
+    static func http(_ answer: PartnerResponse) -> HTTPResponse {
+        var response = HTTPResponse(status: HTTPStatus(integerLiteral: answer.status), body: answer.body)
+        for (name, value) in answer.headers { response.headers.add(name, value) }
+        if !response.headers.contains("Cache-Control") { response.headers.set("Cache-Control", "no-store") }
+        return response
+    }
+}
+
+/// What a connector reports it sent in one response.
+final class SentRecords: DisclosureRecorder {
+    private let sent = Mutex<[(ids: [String], fields: Set<String>)]>([])
+
+    func sent(_ ids: [String], fields: Set<String>) {
+        sent.withLock { $0.append((ids, fields)) }
+    }
+
+    var entries: [(ids: [String], fields: Set<String>)] { sent.withLock { $0 } }
+}
+
+/// A token bucket per partner: `perMinute` requests a minute, in bursts of up to that many.
+final class RateLimiter: Sendable {
+    private let buckets = Mutex<[String: (tokens: Double, at: Date)]>([:])
+
+    /// Takes one token for `key`; the seconds to wait when there is none.
+    func retryAfter(_ key: String, perMinute: Int, now: Date = Date()) -> Int? {
+        buckets.withLock { buckets in
+            let rate = Double(perMinute) / 60
+            var bucket = buckets[key] ?? (Double(perMinute), now)
+            bucket.tokens = min(Double(perMinute), bucket.tokens + now.timeIntervalSince(bucket.at) * rate)
+            bucket.at = now
+            defer { buckets[key] = bucket }
+            guard bucket.tokens >= 1 else { return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up))) }
+            bucket.tokens -= 1
+            return nil
+        }
+    }
+}
