@@ -35,7 +35,9 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
             throw SharedViewError(.notSharing, "partner \(partner) is not sharing now (its state, or sharing paused)")
         }
         let after = try request.cursor.map { cursor throws(SharedViewError) in try open(cursor, kind: request.kind) }
-        let kind = SharedRecord.Kind(rawValue: request.kind.rawValue) ?? .student
+        guard let kind = SharedRecord.Kind(rawValue: request.kind.rawValue) else {
+            throw SharedViewError(.unavailable, "this daemon does not serve \(request.kind.rawValue) records")
+        }
         let page: StewardCore.SharedView.Page
         do {
             page = try store.read { db throws(StewardError) in
@@ -45,7 +47,7 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         } catch {
             throw SharedViewError(.unavailable, "the roster cannot be read now: \(error.code.rawValue)")
         }
-        if kind != .section {
+        if kind.isPerson {
             issued.withLock { issued in
                 for (record, source) in zip(page.records, page.sources) { issued[record.id] = (source, record.kind.rawValue) }
             }
@@ -72,14 +74,15 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         return String(value.dropFirst(context(kind).count))
     }
 
+    /// Core's record as ConnectorKit's: the two kinds enums share their raw values.
     private static func convert(_ record: SharedRecord) -> SharedViewRecord {
-        SharedViewRecord(id: record.id, kind: SharedRecordKind(rawValue: record.kind.rawValue) ?? .student,
+        SharedViewRecord(id: record.id, kind: SharedRecordKind(rawValue: record.kind.rawValue)!,
                          fields: record.fields.mapValues {
                              switch $0 {
                              case .text(let text): return .text(text)
                              case .list(let list): return .list(list)
                              }
-                         })
+                         }, version: record.version)
     }
 }
 

@@ -36,6 +36,9 @@ public final class RosterViewReader: RosterReading {
         return prepared
     }
 
+    /// The class columns a section record may carry beyond its title, school and grades.
+    static let sectionColumns = ["classCode", "classType", "location", "courseSourcedId", "termSourcedIds", "subjects", "periods"]
+
     static let personColumns = ["sourcedId", "role", "orgSourcedIds", "grades", "givenName", "familyName", "middleName",
                                 "preferredGivenName", "email", "phone", "sms", "username", "identifier", "userIds",
                                 "agentSourcedIds", "modified_import"]
@@ -66,13 +69,9 @@ public final class RosterViewReader: RosterReading {
         var rows: [RosterPerson] = []
         var agents: [[String]] = []
         while try query.step() {
-            func text(_ column: Int32) -> String { query.text(column) ?? "" }
-            func list(_ column: Int32) -> [String] { text(column).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-            rows.append(RosterPerson(
-                sourcedId: text(0), role: text(1), schools: list(2), grades: list(3), givenName: text(4), familyName: text(5),
-                middleName: text(6), preferredGivenName: text(7), email: text(8), phone: text(9), sms: text(10),
-                username: text(11), identifier: text(12), userIds: text(13), modifiedImport: query.int(15)))
-            agents.append(list(14))
+            let (person, agentIds) = Self.person(query)
+            rows.append(person)
+            agents.append(agentIds)
         }
         // A page's enrollments and demographics come in a few queries over its ids (both tables are
         // indexed by the person), not one query per person.
@@ -83,6 +82,55 @@ public final class RosterViewReader: RosterReading {
             rows[index].sections = sections[rows[index].sourcedId] ?? []
             rows[index].demographics = demographics[rows[index].sourcedId]
             if withGuardians { rows[index].guardians = try guardians(agents[index]) }
+        }
+        return rows
+    }
+
+    /// A `personColumns` row: the person, and the ids in their `agentSourcedIds`.
+    private static func person(_ query: Statement) -> (RosterPerson, [String]) {
+        func text(_ column: Int32) -> String { query.text(column) ?? "" }
+        func list(_ column: Int32) -> [String] { text(column).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        return (RosterPerson(
+            sourcedId: text(0), role: text(1), schools: list(2), grades: list(3), givenName: text(4), familyName: text(5),
+            middleName: text(6), preferredGivenName: text(7), email: text(8), phone: text(9), sms: text(10),
+            username: text(11), identifier: text(12), userIds: text(13), modifiedImport: query.int(15)), list(14))
+    }
+
+    public func people(ids: [String]) throws(StewardError) -> [RosterPerson] {
+        var rows: [RosterPerson] = []
+        try forEachRow("SELECT " + Self.personColumns.map(RosterTables.quoted).joined(separator: ", ")
+                       + " FROM roster_users WHERE \"sourcedId\" IN (?…)", ids: ids) { query in rows.append(Self.person(query).0) }
+        let sections = try sectionsOf(rows.map(\.sourcedId))
+        for index in rows.indices { rows[index].sections = sections[rows[index].sourcedId] ?? [] }
+        return rows
+    }
+
+    public func rows(_ entity: RosterEntity, sections: Set<String>?, after: String?, limit: Int,
+                     modifiedSince: Int64?) throws(StewardError) -> [RosterRow] {
+        guard sections?.isEmpty != true else { return [] }
+        let columns = RosterTables.columns(entity)
+        var sql = "SELECT " + columns.map { "t." + RosterTables.quoted($0) }.joined(separator: ", ") + ", t.modified_import"
+        // A course's org is a school or the district: the view needs to know which.
+        sql += entity == .courses ? ", o.\"type\" FROM roster_courses t LEFT JOIN roster_orgs o ON o.\"sourcedId\" = t.\"orgSourcedId\""
+                                  : " FROM \(RosterTables.table(entity)) t"
+        sql += " WHERE t.\"sourcedId\" > ?"
+        var values: [SQLValue] = [.text(after ?? "")]
+        if let sections, entity == .enrollments {
+            sql += " AND t.\"classSourcedId\" IN (" + sections.map { _ in "?" }.joined(separator: ", ") + ")"
+            values += sections.sorted().map(SQLValue.text)
+        }
+        if modifiedSince != nil { sql += " AND t.modified_import > ?1000" }
+        sql += " ORDER BY t.\"sourcedId\" LIMIT ?1001"
+        let query = try statement(sql)
+        try query.bind(values)
+        if let modifiedSince { try query.bindInt(1000, modifiedSince) }
+        try query.bindInt(1001, Int64(limit))
+        var rows: [RosterRow] = []
+        while try query.step() {
+            var row = RosterRow(sourcedId: query.text(0) ?? "", values: [:], modifiedImport: query.int(Int32(columns.count)))
+            for (index, column) in columns.enumerated() { row.values[column] = query.text(Int32(index)) ?? "" }
+            if entity == .courses { row.values["orgType"] = query.text(Int32(columns.count + 1)) ?? "" }
+            rows.append(row)
         }
         return rows
     }
@@ -145,7 +193,8 @@ public final class RosterViewReader: RosterReading {
 
     public func sections(ids: Set<String>?, after: String?, limit: Int, modifiedSince: Int64?) throws(StewardError) -> [RosterSection] {
         guard ids?.isEmpty != true else { return [] }
-        var sql = "SELECT \"sourcedId\", \"title\", \"schoolSourcedId\", \"grades\", modified_import FROM roster_classes c WHERE \"sourcedId\" > ?"
+        var sql = "SELECT \"sourcedId\", \"title\", \"schoolSourcedId\", \"grades\", modified_import, "
+            + Self.sectionColumns.map(RosterTables.quoted).joined(separator: ", ") + " FROM roster_classes c WHERE \"sourcedId\" > ?"
         var values: [SQLValue] = [.text(after ?? "")]
         if let ids {
             sql += " AND \"sourcedId\" IN (" + ids.map { _ in "?" }.joined(separator: ", ") + ")"
@@ -164,9 +213,11 @@ public final class RosterViewReader: RosterReading {
         try query.bindInt(1001, Int64(limit))
         var rows: [RosterSection] = []
         while try query.step() {
-            rows.append(RosterSection(sourcedId: query.text(0) ?? "", title: query.text(1) ?? "", school: query.text(2) ?? "",
-                                      grades: (query.text(3) ?? "").split(separator: ",").map(String.init),
-                                      modifiedImport: query.int(4)))
+            var section = RosterSection(sourcedId: query.text(0) ?? "", title: query.text(1) ?? "", school: query.text(2) ?? "",
+                                        grades: (query.text(3) ?? "").split(separator: ",").map(String.init),
+                                        modifiedImport: query.int(4))
+            for (index, column) in Self.sectionColumns.enumerated() { section.values[column] = query.text(Int32(5 + index)) ?? "" }
+            rows.append(section)
         }
         var bySection: [String: [RosterSection.Teacher]] = [:]
         try forEachRow("""

@@ -282,12 +282,15 @@ extension PartnersTests {
             #expect(preview.note == nil && preview.partner.state == "active")
             let students = preview.records(.student)
             #expect(!students.isEmpty)
-            #expect(Set(preview.records.map(\.kind)) == [.student, .section], "only students and their sections are granted")
+            #expect(Set(preview.records.filter(\.kind.isPerson).map(\.kind)) == [.student], "only students are granted")
+            #expect(Set(preview.records.map(\.kind)).isSubset(of: [.student, .section, .enrollment, .org, .academicSession, .course]))
             for student in students {
                 #expect(Set(student.fields.keys).isSubset(of: granted), "\(student.id) carries \(student.fields.keys.sorted())")
             }
             for section in preview.records(.section) {
-                #expect(Set(section.fields.keys).isSubset(of: ["title", "school", "grades"]), "\(section.fields.keys.sorted())")
+                #expect(Set(section.fields.keys).isSubset(of: ["title", "school", "grades", "class_code", "class_type", "location",
+                                                              "course", "terms", "subjects", "periods"]), "\(section.fields.keys.sorted())")
+                #expect(section.fields["teachers"] == nil, "teachers are not granted")
             }
             // Names and grades are those of the students in scope, and nobody else's.
             let expected = try district.rows("""
@@ -298,7 +301,8 @@ extension PartnersTests {
             #expect(shared.sorted() == expected)
             // Ids: pseudonyms, unique, none of them a district id; sections are named by the same pseudonyms.
             let districtIds = Set(try district.rows("SELECT \"sourcedId\" FROM roster_users UNION SELECT \"sourcedId\" FROM roster_classes").map { $0[0] })
-            let ids = preview.records.map(\.id)
+            // The district's orgs, sessions and courses keep their own ids; every other id is a pseudonym.
+            let ids = preview.records.filter { ![.org, .academicSession, .course].contains($0.kind) }.map(\.id)
             #expect(ids.allSatisfy(isPseudonym), "\(ids.filter { !isPseudonym($0) })")
             #expect(Set(ids).count == ids.count)
             #expect(Set(ids).isDisjoint(with: districtIds))
@@ -557,7 +561,8 @@ extension PartnersTests {
             let list = try district.partners(as: People.anAuditor)
             #expect(list.partners.map(\.name) == ["mathfacts", "readingroom"])
             let preview = try district.preview("mathfacts", as: People.anAuditor)
-            #expect(!preview.records.isEmpty && preview.records.count == preview.partner.counts.students + preview.partner.counts.teachers + preview.partner.counts.sections)
+            let counted = preview.records.filter { $0.kind == .student || $0.kind == .teacher || $0.kind == .section }
+            #expect(!counted.isEmpty && counted.count == preview.partner.counts.students + preview.partner.counts.teachers + preview.partner.counts.sections)
             let entry = try #require(district.audit().last { $0.method == "steward.Partners.Preview" })
             #expect(entry.target == "mathfacts" && entry.role == "auditor" && entry.uid == 40_002 && entry.outcome == "ok")
             let (teacher, section, _) = try Library.teaching(district)

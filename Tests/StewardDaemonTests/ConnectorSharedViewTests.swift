@@ -178,3 +178,9 @@ final class ConnectorViewDistrict: Sendable {
         }
     }
 }
+
+/// ConnectorKit's kinds and Core's are one list under two names: every kind a view holds can be
+/// handed to a connector, and back.
+@Test func connectorKitAndCoreNameTheSameKinds() {
+    #expect(Set(SharedRecord.Kind.allCases.map(\.rawValue)) == Set(SharedRecordKind.allCases.map(\.rawValue)))
+}

@@ -18,7 +18,7 @@ final class ImportedDistrict: Sendable {
     /// (section, teacher) for every teaching enrollment.
     let teaching: [(section: String, teacher: String)]
     let teachers: [String]
-    /// Every user's and every class's sourcedId.
+    /// Every sourcedId of the roster: users, classes, enrollments, orgs, sessions, courses.
     let sourcedIds: Set<String>
     /// givenName by user sourcedId, to check a record is about the person its id names.
     let givenNames: [String: String]
@@ -46,7 +46,11 @@ final class ImportedDistrict: Sendable {
                 SELECT "classSourcedId", "userSourcedId" FROM roster_enrollments WHERE "role" = 'teacher' ORDER BY 1, 2
                 """, columns: 2).map { (section: $0[0], teacher: $0[1]) }
             let teachers = try Self.column(db, "SELECT \"sourcedId\" FROM roster_users WHERE \"role\" = 'teacher' ORDER BY 1")
-            let ids = try Self.column(db, "SELECT \"sourcedId\" FROM roster_users UNION ALL SELECT \"sourcedId\" FROM roster_classes")
+            let ids = try Self.column(db, """
+                SELECT "sourcedId" FROM roster_users UNION ALL SELECT "sourcedId" FROM roster_classes
+                UNION ALL SELECT "sourcedId" FROM roster_enrollments UNION ALL SELECT "sourcedId" FROM roster_orgs
+                UNION ALL SELECT "sourcedId" FROM roster_academicSessions UNION ALL SELECT "sourcedId" FROM roster_courses
+                """)
             let names = try Self.rows(db, "SELECT \"sourcedId\", \"givenName\" FROM roster_users", columns: 2)
             let version = try db.scalarInt("SELECT max(modified_import) FROM roster_users") ?? 0
             return (schools, district.first ?? "", teaching, teachers, Set(ids),
@@ -190,7 +194,48 @@ enum ScopeOracle {
     static func list(_ values: [String]) -> String { "(" + values.map { _ in "?" }.joined(separator: ", ") + ")" }
 
     static func expected(_ kind: SharedRecord.Kind, for partner: RandomPartner, db: Database) throws(StewardError) -> [String] {
-        kind == .section ? try sections(partner, db) : try people(kind.rawValue, partner, db)
+        switch kind {
+        case .section: return try sections(partner, db)
+        case .org, .academicSession, .course: return partner.kind == .library ? [] : try organization(kind, partner, db)
+        case .enrollment: return try enrollments(partner, db)
+        default: return try people(kind.rawValue, partner, db)
+        }
+    }
+
+    /// The district's own records: its non-school orgs and the granted schools, every academic
+    /// session, and the courses of the district or of a granted school in a granted grade.
+    static func organization(_ kind: SharedRecord.Kind, _ partner: RandomPartner, _ db: Database) throws(StewardError) -> [String] {
+        switch kind {
+        case .org:
+            guard let schools = partner.schools else { return try ImportedDistrict.column(db, "SELECT \"sourcedId\" FROM roster_orgs ORDER BY 1") }
+            return try ImportedDistrict.column(db, "SELECT \"sourcedId\" FROM roster_orgs WHERE \"type\" <> 'school' OR \"sourcedId\" IN \(list(schools)) ORDER BY 1",
+                                               schools.map(SQLValue.text))
+        case .academicSession:
+            return try ImportedDistrict.column(db, "SELECT \"sourcedId\" FROM roster_academicSessions ORDER BY 1")
+        default:
+            var sql = "SELECT c.\"sourcedId\" FROM roster_courses c JOIN roster_orgs o ON o.\"sourcedId\" = c.\"orgSourcedId\" WHERE 1"
+            var values: [SQLValue] = []
+            if let schools = partner.schools {
+                sql += " AND (o.\"type\" <> 'school' OR o.\"sourcedId\" IN \(list(schools)))"
+                values += schools.map(SQLValue.text)
+            }
+            if let grades = partner.grades {
+                let clause = holdsAny("c.\"grades\"", spellings(grades))
+                sql += " AND (c.\"grades\" = '' OR \(clause.sql))"
+                values += clause.values
+            }
+            return try ImportedDistrict.column(db, sql + " ORDER BY 1", values)
+        }
+    }
+
+    /// Enrollments whose section and whose person are both in the view.
+    static func enrollments(_ partner: RandomPartner, _ db: Database) throws(StewardError) -> [String] {
+        let sections = Set(try self.sections(partner, db))
+        var persons = Set<String>()
+        for role in ["student", "teacher", "administrator", "aide"] { persons.formUnion(try people(role, partner, db)) }
+        return try ImportedDistrict.rows(db, """
+            SELECT "sourcedId", "classSourcedId", "userSourcedId" FROM roster_enrollments ORDER BY 1
+            """, columns: 3).filter { sections.contains($0[1]) && persons.contains($0[2]) }.map { $0[0] }
     }
 
     static func people(_ role: String, _ partner: RandomPartner, _ db: Database) throws(StewardError) -> [String] {
@@ -259,6 +304,23 @@ struct ViewReading {
 
 @Suite(.serialized) struct SharedViewPropertyTests {
     static let kinds = SharedRecord.Kind.allCases
+    static let organizationKinds: Set<SharedRecord.Kind> = [.org, .academicSession, .course]
+
+    /// The fields a record of `kind` may carry, when it is not a person (nil for persons, whose
+    /// fields are the grant's).
+    static func fieldsOf(_ kind: SharedRecord.Kind, library: Bool) -> Set<String>? {
+        switch kind {
+        case .section:
+            return library ? ["title", "teacher_names"]
+                : ["title", "school", "grades", "teachers", "class_code", "class_type", "location", "course", "terms", "subjects", "periods"]
+        case .org: return ["name", "type", "identifier", "parent"]
+        case .academicSession: return ["title", "type", "start_date", "end_date", "parent", "school_year"]
+        case .course: return ["title", "course_code", "org", "school_year", "grades", "subjects", "subject_codes"]
+        case .enrollment:
+            return library ? ["user", "section", "role"] : ["user", "section", "role", "school", "primary", "begin_date", "end_date"]
+        default: return nil
+        }
+    }
 
     /// Builds `partner`'s file, standing (active, whatever the baseline says), policy and view, as
     /// the daemon does.
@@ -332,8 +394,9 @@ struct ViewReading {
         let byPseudonym = Dictionary(uniqueKeysWithValues: district.sourcedIds.map {
             (district.secret.pseudonym(partner: partner.name, sourcedId: $0), $0)
         })
-        func sourcedId(_ id: String) -> String? {
-            partner.receivesRealIds ? (district.sourcedIds.contains(id) ? id : nil) : byPseudonym[id]
+        /// The district's own records (orgs, sessions, courses) carry their real ids.
+        func sourcedId(_ id: String, _ kind: SharedRecord.Kind) -> String? {
+            partner.receivesRealIds || Self.organizationKinds.contains(kind) ? (district.sourcedIds.contains(id) ? id : nil) : byPseudonym[id]
         }
         let viewIds = readings.mapValues { Set($0.whole.records.map(\.id)) }
         for kind in Self.kinds {
@@ -343,7 +406,7 @@ struct ViewReading {
             #expect(reading.whole.next == nil, "\(context)")
 
             // No person or section outside the scope, and every one inside it.
-            let resolved = records.map { sourcedId($0.id) }
+            let resolved = records.map { sourcedId($0.id, kind) }
             #expect(!resolved.contains(nil), "an id stands for no roster record: \(context)")
             #expect(resolved.compactMap { $0 } == reading.expected, "\(context)")
             #expect(reading.count == reading.expected.count, "\(context)")
@@ -361,11 +424,14 @@ struct ViewReading {
             for (record, sourcedId) in zip(records, resolved) {
                 #expect(record.kind == kind)
                 let keys = Set(record.fields.keys)
-                if kind == .section {
-                    let allowed: Set<String> = partner.kind == .library ? ["title", "teacher_names"] : ["title", "school", "grades", "teachers"]
+                if let allowed = Self.fieldsOf(kind, library: partner.kind == .library) {
                     #expect(keys.isSubset(of: allowed), "\(record.fields.keys.sorted()) in \(context)")
                     if case .list(let teachers)? = record.fields["teachers"] {
                         #expect(Set(teachers).isSubset(of: viewIds[.teacher]!), "a section names a teacher outside the view: \(context)")
+                    }
+                    if kind == .enrollment, case .text(let user)? = record.fields["user"], case .text(let section)? = record.fields["section"] {
+                        let persons = viewIds[.student]!.union(viewIds[.teacher]!).union(viewIds[.administrator]!).union(viewIds[.aide]!)
+                        #expect(persons.contains(user) && viewIds[.section]!.contains(section), "an enrollment names what the view does not hold: \(context)")
                     }
                 } else {
                     #expect(keys.isSubset(of: partner.allowedFields),
@@ -383,7 +449,7 @@ struct ViewReading {
                         #expect(Set(schools).isSubset(of: granted), "\(context)")
                     }
                 }
-                if !partner.receivesRealIds {
+                if !partner.receivesRealIds && !Self.organizationKinds.contains(kind) {
                     #expect(!district.sourcedIds.contains(record.id), "a real id left the district: \(context)")
                 }
             }
@@ -397,7 +463,7 @@ struct ViewReading {
                 let reader = RosterViewReader(db: db, fields: Set(FieldCatalogue.all))
                 return try Self.kinds.map { kind throws(StewardError) in try closed.count(kind, from: reader) }
             }
-            #expect(counts == [0, 0, 0, 0, 0], "\(standing.state) \(partner)")
+            #expect(counts == Array(repeating: 0, count: Self.kinds.count), "\(standing.state) \(partner)")
         }
     }
 
@@ -439,9 +505,9 @@ struct ViewReading {
         let (open, _) = try Self.view(of: partner, in: district)
         #expect(try counts(open)[0] > 0, "the adopted sections have students")
         let (off, _) = try Self.view(of: partner, in: district, library: LibrarySettings(isSharingOn: false))
-        #expect(try counts(off) == [0, 0, 0, 0, 0])
+        #expect(try counts(off).allSatisfy { $0 == 0 })
         let (blocked, _) = try Self.view(of: partner, in: district, library: LibrarySettings(blocked: ["readingroom"]))
-        #expect(try counts(blocked) == [0, 0, 0, 0, 0])
+        #expect(try counts(blocked).allSatisfy { $0 == 0 })
         let empty = try district.store.read { db throws(StewardError) in
             try off.page(.student, from: RosterViewReader(db: db, fields: []), after: nil, limit: 10)
         }

@@ -102,6 +102,9 @@ public struct RosterSection: Sendable, Equatable {
     public var grades: [String]
     public var teachers: [Teacher]
     public var modifiedImport: Int64
+    /// The class's other columns by their CSV names: classCode, classType, location,
+    /// courseSourcedId, termSourcedIds, subjects, periods.
+    public var values: [String: String] = [:]
 
     public struct Teacher: Sendable, Equatable {
         public var sourcedId: String
@@ -122,5 +125,26 @@ public struct RosterSection: Sendable, Equatable {
         self.grades = grades
         self.teachers = teachers
         self.modifiedImport = modifiedImport
+    }
+}
+
+/// A record of the roster that is about no person (an org, an academic session, a course) or
+/// joins them (an enrollment): its columns by their CSV names.
+public struct RosterRow: Sendable, Equatable {
+    public var sourcedId: String
+    public var values: [String: String]
+    public var modifiedImport: Int64
+
+    public init(sourcedId: String, values: [String: String], modifiedImport: Int64 = 0) {
+        self.sourcedId = sourcedId
+        self.values = values
+        self.modifiedImport = modifiedImport
+    }
+
+    public subscript(column: String) -> String { values[column] ?? "" }
+
+    /// A comma-separated column as a list.
+    public func list(_ column: String) -> [String] {
+        self[column].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }

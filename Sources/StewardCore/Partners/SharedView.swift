@@ -22,18 +22,25 @@ public enum SharedValue: Sendable, Equatable, Codable {
 public struct SharedRecord: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable, CaseIterable {
         case student, teacher, administrator, aide, section
+        case org, academicSession, course, enrollment
+
+        /// Persons, as opposed to the records about the school's organization.
+        public var isPerson: Bool { [.student, .teacher, .administrator, .aide].contains(self) }
     }
 
     public var id: String
     public var kind: Kind
-    /// Field name → value. For persons the names are the field catalogue's; for sections they
-    /// are `title`, `school`, `grades`, `teachers` (ids) and, for Library, `teacher_names`.
+    /// Field name → value. For persons the names are the field catalogue's; for the other kinds
+    /// see `SharedView.record(for:)`.
     public var fields: [String: SharedValue]
+    /// The roster version (import id) that last changed the record.
+    public var version: Int64
 
-    public init(id: String, kind: Kind, fields: [String: SharedValue]) {
+    public init(id: String, kind: Kind, fields: [String: SharedValue], version: Int64 = 0) {
         self.id = id
         self.kind = kind
         self.fields = fields
+        self.version = version
     }
 }
 
@@ -46,6 +53,12 @@ public protocol RosterReading {
                 modifiedSince: Int64?) throws(StewardError) -> [RosterPerson]
     /// Sections in sourcedId order after `after`; with `ids`, only those.
     func sections(ids: Set<String>?, after: String?, limit: Int, modifiedSince: Int64?) throws(StewardError) -> [RosterSection]
+    /// Rows of `entity` (orgs, academicSessions, courses or enrollments) in sourcedId order
+    /// after `after`; for enrollments with `sections`, only those of these sections.
+    func rows(_ entity: RosterEntity, sections: Set<String>?, after: String?, limit: Int,
+              modifiedSince: Int64?) throws(StewardError) -> [RosterRow]
+    /// The persons with these sourcedIds, with their sections.
+    func people(ids: [String]) throws(StewardError) -> [RosterPerson]
 }
 
 /// A partner's projection of the roster: only persons in scope, only granted fields, ids
@@ -106,7 +119,7 @@ public struct SharedView: Sendable {
         put("guardian_names", person.guardians.map { "\($0.givenName) \($0.familyName)" })
         put("guardian_contacts", person.guardians.flatMap { [$0.email, $0.phone, $0.sms].filter { !$0.isEmpty } }
             .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } })
-        return SharedRecord(id: id(person.sourcedId), kind: kind, fields: fields)
+        return SharedRecord(id: id(person.sourcedId), kind: kind, fields: fields, version: person.modifiedImport)
     }
 
     /// The record `section` becomes in this view, or nil when the view does not hold it.
@@ -122,8 +135,65 @@ public struct SharedView: Sendable {
             if policy.roles.contains("teacher"), !section.teachers.isEmpty {
                 fields["teachers"] = .list(section.teachers.map { id($0.sourcedId) })
             }
+            let row = RosterRow(sourcedId: section.sourcedId, values: section.values)
+            Self.put(&fields, from: row, [("classCode", "class_code"), ("classType", "class_type"), ("location", "location"),
+                                          ("courseSourcedId", "course")])
+            Self.putLists(&fields, from: row, [("termSourcedIds", "terms"), ("subjects", "subjects"), ("periods", "periods")])
         }
-        return SharedRecord(id: id(section.sourcedId), kind: .section, fields: fields)
+        return SharedRecord(id: id(section.sourcedId), kind: .section, fields: fields, version: section.modifiedImport)
+    }
+
+    /// The record an org, academic session or course becomes in this view, or nil when the
+    /// view does not hold it. These describe the district, not a person: their ids are the
+    /// district's own, and a Library application receives none of them.
+    public func record(for row: RosterRow, of entity: RosterEntity) -> SharedRecord? {
+        guard policy.isSharing, policy.kind == .district else { return nil }
+        var fields: [String: SharedValue] = [:]
+        let kind: SharedRecord.Kind
+        switch entity {
+        case .orgs:
+            guard row["type"] != "school" || policy.schools?.contains(row.sourcedId) != false else { return nil }
+            kind = .org
+            Self.put(&fields, from: row, [("name", "name"), ("type", "type"), ("identifier", "identifier"), ("parentSourcedId", "parent")])
+        case .academicSessions:
+            kind = .academicSession
+            Self.put(&fields, from: row, [("title", "title"), ("type", "type"), ("startDate", "start_date"), ("endDate", "end_date"),
+                                          ("parentSourcedId", "parent"), ("schoolYear", "school_year")])
+        case .courses:
+            // A course of a school outside the grant is not in the view; a district's course is.
+            if let schools = policy.schools, row["orgType"] == "school", !schools.contains(row["orgSourcedId"]) { return nil }
+            if let grades = policy.grades, !row.list("grades").isEmpty,
+               grades.isDisjoint(with: row.list("grades").map(SharingPolicy.normalizedGrade)) { return nil }
+            kind = .course
+            Self.put(&fields, from: row, [("title", "title"), ("courseCode", "course_code"), ("orgSourcedId", "org"),
+                                          ("schoolYearSourcedId", "school_year")])
+            Self.putLists(&fields, from: row, [("grades", "grades"), ("subjects", "subjects"), ("subjectCodes", "subject_codes")])
+        default:
+            return nil
+        }
+        return SharedRecord(id: row.sourcedId, kind: kind, fields: fields, version: row.modifiedImport)
+    }
+
+    /// The record an enrollment becomes in this view: only when both its person and its section
+    /// are in the view. `person` is the enrolled person as the roster holds them.
+    public func record(forEnrollment row: RosterRow, person: RosterPerson?, section: RosterPerson.SectionRef?) -> SharedRecord? {
+        guard let person, let section, policy.includes(person),
+              policy.includesSection(section.sourcedId, school: section.school, grades: section.grades) else { return nil }
+        var fields: [String: SharedValue] = ["user": .text(id(person.sourcedId)), "section": .text(id(section.sourcedId)),
+                                             "role": .text(row["role"])]
+        if policy.kind == .district {
+            Self.put(&fields, from: row, [("schoolSourcedId", "school"), ("primary", "primary"), ("beginDate", "begin_date"),
+                                          ("endDate", "end_date")])
+        }
+        return SharedRecord(id: id(row.sourcedId), kind: .enrollment, fields: fields, version: row.modifiedImport)
+    }
+
+    private static func put(_ fields: inout [String: SharedValue], from row: RosterRow, _ columns: [(String, String)]) {
+        for (column, name) in columns where !row[column].isEmpty { fields[name] = .text(row[column]) }
+    }
+
+    private static func putLists(_ fields: inout [String: SharedValue], from row: RosterRow, _ columns: [(String, String)]) {
+        for (column, name) in columns where !row.list(column).isEmpty { fields[name] = .list(row.list(column)) }
     }
 
     /// The OneRoster demographics columns that make up `race`.
@@ -148,28 +218,50 @@ public struct SharedView: Sendable {
         // Enough rows per read that a narrow scope does not cost a query per record, few enough
         // that a small page does not load hundreds of persons it will not return.
         let batch = min(max(limit, 64), 5000)
-        if kind == .section {
-            return try collect(after: cursor, limit: limit, id: \.sourcedId, project: record(for:)) { position throws(StewardError) in
+        switch kind {
+        case .section:
+            return try collect(after: cursor, limit: limit, id: \.sourcedId, project: { $0.map(record(for:)) }) { position throws(StewardError) in
                 try roster.sections(ids: policy.adoptedSections, after: position, limit: batch, modifiedSince: changedSince)
             }
-        }
-        guard policy.roles.contains(kind.rawValue) else { return Page(records: [], next: nil) }
-        return try collect(after: cursor, limit: limit, id: \.sourcedId, project: record(for:)) { position throws(StewardError) in
-            try roster.people(roles: [kind.rawValue], sections: policy.adoptedSections, after: position, limit: batch,
-                              modifiedSince: changedSince)
+        case .org, .academicSession, .course:
+            let entity: RosterEntity = kind == .org ? .orgs : kind == .course ? .courses : .academicSessions
+            return try collect(after: cursor, limit: limit, id: \.sourcedId, project: { $0.map { record(for: $0, of: entity) } }) {
+                position throws(StewardError) in
+                try roster.rows(entity, sections: nil, after: position, limit: batch, modifiedSince: changedSince)
+            }
+        case .enrollment:
+            return try collect(after: cursor, limit: limit, id: \.sourcedId, project: { rows throws(StewardError) in
+                // The batch's persons, read once, decide which enrollments the view holds.
+                let persons = try roster.people(ids: Array(Set(rows.map { $0["userSourcedId"] })))
+                let byId = Dictionary(persons.map { ($0.sourcedId, $0) }, uniquingKeysWith: { first, _ in first })
+                return rows.map { row in
+                    let person = byId[row["userSourcedId"]]
+                    let section = person?.sections.first { $0.sourcedId == row["classSourcedId"] }
+                    return record(forEnrollment: row, person: person, section: section)
+                }
+            }) { position throws(StewardError) in
+                try roster.rows(.enrollments, sections: policy.adoptedSections, after: position, limit: batch, modifiedSince: changedSince)
+            }
+        case .student, .teacher, .administrator, .aide:
+            guard policy.roles.contains(kind.rawValue) else { return Page(records: [], next: nil) }
+            return try collect(after: cursor, limit: limit, id: \.sourcedId, project: { $0.map(record(for:)) }) { position throws(StewardError) in
+                try roster.people(roles: [kind.rawValue], sections: policy.adoptedSections, after: position, limit: batch,
+                                  modifiedSince: changedSince)
+            }
         }
     }
 
     /// Reads rows batch by batch after `cursor` and projects each, until `limit` records or the end.
-    private func collect<Row>(after cursor: String?, limit: Int, id: (Row) -> String, project: (Row) -> SharedRecord?,
+    private func collect<Row>(after cursor: String?, limit: Int, id: (Row) -> String,
+                              project: ([Row]) throws(StewardError) -> [SharedRecord?],
                               fetch: (String?) throws(StewardError) -> [Row]) throws(StewardError) -> Page {
         var page = Page(records: [], next: nil)
         var position = cursor
         while true {
             let rows = try fetch(position)
-            for row in rows {
+            for (row, projected) in zip(rows, try project(rows)) {
                 position = id(row)
-                if let record = project(row) {
+                if let record = projected {
                     page.records.append(record)
                     page.sources.append(id(row))
                 }

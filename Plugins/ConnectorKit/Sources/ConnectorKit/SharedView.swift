@@ -17,9 +17,11 @@ public protocol SharedView: Sendable {
     func page(_ request: SharedViewRequest) throws(SharedViewError) -> SharedViewPage
 }
 
-/// The kinds of record a view holds.
+/// The kinds of record a view holds: persons, sections, the district's orgs, academic
+/// sessions and courses, and enrollments (a person in a section).
 public enum SharedRecordKind: String, Sendable, CaseIterable {
     case student, teacher, administrator, aide, section
+    case org, academicSession, course, enrollment
 }
 
 /// A request for one page of a view.
@@ -55,13 +57,17 @@ public enum SharedFieldValue: Sendable, Hashable {
 public struct SharedViewRecord: Sendable, Hashable {
     public var id: String
     public var kind: SharedRecordKind
-    /// Only the granted fields, by the field catalogue's names (see the README).
+    /// Only the granted fields, by the field catalogue's names (see the README); for the
+    /// other kinds, the names the README lists for each.
     public var fields: [String: SharedFieldValue]
+    /// The roster version (import id) that last changed the record.
+    public var version: Int64
 
-    public init(id: String, kind: SharedRecordKind, fields: [String: SharedFieldValue]) {
+    public init(id: String, kind: SharedRecordKind, fields: [String: SharedFieldValue], version: Int64 = 0) {
         self.id = id
         self.kind = kind
         self.fields = fields
+        self.version = version
     }
 }
 
