@@ -4,8 +4,8 @@ import Foundation
 /// The smallest connector module. It proves that the module loader, the ABI check and the cast
 /// across the `dlopen` boundary work against a real dynamic library, and lets an operator check
 /// a whole installation end to end: a partner whose file names `Connector=probe` can read its
-/// own view, as plain JSON, at `GET /probe/{students|teachers|administrators|aides|sections}`
-/// with its bearer token (`?limit=` up to 1000, `?cursor=` from the previous page's `next`).
+/// own view, as plain JSON, at `GET /probe/{collection}` with its bearer token (`?limit=` up to
+/// 1000, `?cursor=` from the previous page's `next`), and one record at `/probe/{collection}/{id}`.
 final class ProbeModule: PullConnector {
     let name = "probe"
     let kinds = [ConnectorKind(name: "probe", summary: "Serves a partner its own view as plain JSON at /probe/…, to check an installation end to end.")]
@@ -20,12 +20,24 @@ final class ProbeModule: PullConnector {
 
     static let collections: [String: SharedRecordKind] = [
         "students": .student, "teachers": .teacher, "administrators": .administrator, "aides": .aide, "sections": .section,
+        "orgs": .org, "academicSessions": .academicSession, "courses": .course, "enrollments": .enrollment,
     ]
 
     func serve(_ request: PartnerRequest, kind: String) -> PartnerResponse {
         let parts = request.path.split(separator: "/")
-        guard parts.count == 2, let recordKind = Self.collections[String(parts[1])] else {
+        guard (2...3).contains(parts.count), let recordKind = Self.collections[String(parts[1])] else {
             return Self.json(404, ["error": "not found; try /probe/students, /probe/teachers or /probe/sections"])
+        }
+        if parts.count == 3 {
+            do throws(SharedViewError) {
+                guard let record = try request.view.record(recordKind, id: String(parts[2])) else {
+                    return Self.json(404, ["error": "not found"])
+                }
+                request.disclosures.sent([record.id], fields: Set(record.fields.keys))
+                return Self.json(200, ["record": Self.object(record)])
+            } catch {
+                return Self.json(503, ["error": error.message])
+            }
         }
         let limit = request.queryValue("limit").map { Int($0) ?? -1 } ?? 100
         guard (1...1000).contains(limit) else { return Self.json(400, ["error": "limit is 1 to 1000"]) }
@@ -33,20 +45,21 @@ final class ProbeModule: PullConnector {
             let page = try request.view.page(SharedViewRequest(
                 kind: recordKind, cursor: request.queryValue("cursor").map(SharedViewCursor.init(token:)), limit: limit))
             request.disclosures.sent(page.records.map(\.id), fields: Set(page.records.flatMap(\.fields.keys)))
-            let records: [[String: Any]] = page.records.map { record in
-                ["id": record.id, "kind": record.kind.rawValue, "fields": record.fields.mapValues { value -> Any in
-                    switch value {
-                    case .text(let text): return text
-                    case .list(let list): return list
-                    }
-                }]
-            }
-            var body: [String: Any] = ["records": records]
+            var body: [String: Any] = ["records": page.records.map(Self.object)]
             if let next = page.next { body["next"] = next.token }
             return Self.json(200, body)
         } catch {
             return Self.json(error.code == .invalidCursor || error.code == .invalidLimit ? 400 : 503, ["error": error.message])
         }
+    }
+
+    static func object(_ record: SharedViewRecord) -> [String: Any] {
+        ["id": record.id, "kind": record.kind.rawValue, "version": record.version, "fields": record.fields.mapValues { value -> Any in
+            switch value {
+            case .text(let text): return text
+            case .list(let list): return list
+            }
+        }]
     }
 
     func refuse(_ refusal: PartnerRefusal, kind: String) -> PartnerResponse {

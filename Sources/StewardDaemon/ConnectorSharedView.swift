@@ -47,17 +47,56 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         } catch {
             throw SharedViewError(.unavailable, "the roster cannot be read now: \(error.code.rawValue)")
         }
-        if kind.isPerson {
-            issued.withLock { issued in
-                for (record, source) in zip(page.records, page.sources) { issued[record.id] = (source, record.kind.rawValue) }
+        remember(page.records, sources: page.sources)
+        return SharedViewPage(records: page.records.map(Self.convert), next: page.next.map { seal($0, kind: request.kind) })
+    }
+
+    func record(_ kind: SharedRecordKind, id: String) throws(SharedViewError) -> SharedViewRecord? {
+        guard view.policy.isSharing else {
+            throw SharedViewError(.notSharing, "partner \(partner) is not sharing now (its state, or sharing paused)")
+        }
+        guard let coreKind = SharedRecord.Kind(rawValue: kind.rawValue) else { return nil }
+        let realIds = Self.organizationKinds.contains(coreKind) || (view.policy.kind == .district && view.policy.grants("sis_id"))
+        do {
+            return try store.read { db throws(StewardError) -> SharedViewRecord? in
+                var sourcedId = id
+                if !realIds {
+                    var resolved = issued.withLock { $0[id] }
+                    if resolved == nil { resolved = try PseudonymIndex.resolve(partner: partner, pseudonym: id, db: db) }
+                    guard let resolved, resolved.kind == coreKind.rawValue else { return nil }
+                    sourcedId = resolved.sourcedId
+                }
+                let reader = RosterViewReader(db: db, fields: view.policy.fields)
+                guard let record = try view.record(coreKind, sourcedId: sourcedId, from: reader), record.id == id else { return nil }
+                remember([record], sources: [sourcedId])
+                return Self.convert(record)
+            }
+        } catch {
+            throw SharedViewError(.unavailable, "the roster cannot be read now: \(error.code.rawValue)")
+        }
+    }
+
+    /// The district's own records keep their ids; every other kind is pseudonymous.
+    static let organizationKinds: Set<SharedRecord.Kind> = [.org, .academicSession, .course]
+
+    private func remember(_ records: [SharedRecord], sources: [String]) {
+        issued.withLock { issued in
+            for (record, source) in zip(records, sources) where !Self.organizationKinds.contains(record.kind) {
+                issued[record.id] = (source, record.kind.rawValue)
             }
         }
-        return SharedViewPage(records: page.records.map(Self.convert), next: page.next.map { seal($0, kind: request.kind) })
     }
 
     /// The persons behind `ids` that this view handed out; ids it did not issue are ignored.
     func persons(_ ids: [String]) -> [(sourcedId: String, kind: String)] {
-        issued.withLock { issued in ids.compactMap { issued[$0] } }
+        issued.withLock { issued in
+            ids.compactMap { issued[$0] }.filter { SharedRecord.Kind(rawValue: $0.kind)?.isPerson == true }
+        }
+    }
+
+    /// Every pseudonymous id this view handed out, for the partner's index.
+    var issuedIds: [(pseudonym: String, sourcedId: String, kind: String)] {
+        issued.withLock { $0.map { ($0.key, $0.value.sourcedId, $0.value.kind) } }
     }
 
     private func context(_ kind: SharedRecordKind) -> String { "\(partner)\u{0}\(kind.rawValue)\u{0}" }

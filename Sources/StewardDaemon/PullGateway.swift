@@ -58,6 +58,7 @@ struct PullGateway: Sendable {
         let sent = recorder.entries
         do {
             try store.write { db throws(StewardError) in
+                try PseudonymIndex.record(partner: grant.partner, entries: view.issuedIds, db: db)
                 for entry in sent {
                     try DisclosureRecords.record(partner: grant.partner, persons: view.persons(entry.ids), fields: entry.fields, at: started, db: db)
                 }

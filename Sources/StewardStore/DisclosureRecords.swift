@@ -44,3 +44,24 @@ public enum DisclosureRecords {
         return summaries
     }
 }
+
+/// The pseudonymous ids each partner was handed, with what they stand for. A keyed hash cannot
+/// be reversed; a partner asks for a record by an id it received, so the ids it received are
+/// the ones to look up.
+public enum PseudonymIndex {
+    public static func record(partner: String, entries: [(pseudonym: String, sourcedId: String, kind: String)],
+                              db: Database) throws(StewardError) {
+        let insert = try db.prepare("INSERT OR IGNORE INTO pseudonyms (partner, pseudonym, kind, sourced_id) VALUES (?, ?, ?, ?)")
+        for entry in entries {
+            try insert.run([.text(partner), .text(entry.pseudonym), .text(entry.kind), .text(entry.sourcedId)])
+        }
+    }
+
+    /// The sourcedId and kind behind `pseudonym` for `partner`, if it was ever handed out.
+    public static func resolve(partner: String, pseudonym: String, db: Database) throws(StewardError) -> (sourcedId: String, kind: String)? {
+        let query = try db.prepare("SELECT sourced_id, kind FROM pseudonyms WHERE partner = ? AND pseudonym = ?")
+        try query.bind([.text(partner), .text(pseudonym)])
+        guard try query.step() else { return nil }
+        return (query.text(0) ?? "", query.text(1) ?? "")
+    }
+}

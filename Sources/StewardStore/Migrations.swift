@@ -88,8 +88,9 @@ enum Migrations {
         """
 
     // 4: partners' OAuth client credentials (the secret only as a salted PBKDF2 hash), the
-    // access tokens issued to them (only as SHA-256 hashes), and the record of disclosures: one
-    // row per person, partner and day, with the fields sent.
+    // access tokens issued to them (only as SHA-256 hashes), the record of disclosures (one row
+    // per person, partner and day, with the fields sent), and the pseudonymous ids each partner
+    // was handed, so it can ask for a record by the id it holds.
     static let migration4 = """
         CREATE TABLE partner_credentials (
             partner     TEXT    PRIMARY KEY,
@@ -118,6 +119,13 @@ enum Migrations {
             last_at     TEXT    NOT NULL,
             responses   INTEGER NOT NULL,
             PRIMARY KEY (person, partner, day)
+        ) WITHOUT ROWID;
+        CREATE TABLE pseudonyms (
+            partner     TEXT NOT NULL,
+            pseudonym   TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            sourced_id  TEXT NOT NULL,
+            PRIMARY KEY (partner, pseudonym)
         ) WITHOUT ROWID;
         """
 

@@ -73,16 +73,7 @@ public final class RosterViewReader: RosterReading {
             rows.append(person)
             agents.append(agentIds)
         }
-        // A page's enrollments and demographics come in a few queries over its ids (both tables are
-        // indexed by the person), not one query per person.
-        let ids = rows.map(\.sourcedId)
-        let sections = withSections ? try sectionsOf(ids) : [:]
-        let demographics = withDemographics ? try demographics(of: ids) : [:]
-        for index in rows.indices {
-            rows[index].sections = sections[rows[index].sourcedId] ?? []
-            rows[index].demographics = demographics[rows[index].sourcedId]
-            if withGuardians { rows[index].guardians = try guardians(agents[index]) }
-        }
+        try complete(&rows, agents: agents, sections: withSections)
         return rows
     }
 
@@ -98,22 +89,60 @@ public final class RosterViewReader: RosterReading {
 
     public func people(ids: [String]) throws(StewardError) -> [RosterPerson] {
         var rows: [RosterPerson] = []
+        var agents: [[String]] = []
         try forEachRow("SELECT " + Self.personColumns.map(RosterTables.quoted).joined(separator: ", ")
-                       + " FROM roster_users WHERE \"sourcedId\" IN (?…)", ids: ids) { query in rows.append(Self.person(query).0) }
-        let sections = try sectionsOf(rows.map(\.sourcedId))
-        for index in rows.indices { rows[index].sections = sections[rows[index].sourcedId] ?? [] }
+                       + " FROM roster_users WHERE \"sourcedId\" IN (?…)", ids: ids) { query in
+            let (person, agentIds) = Self.person(query)
+            rows.append(person)
+            agents.append(agentIds)
+        }
+        try complete(&rows, agents: agents, sections: true)
         return rows
+    }
+
+    /// Adds each person's sections (when asked), demographics and guardians (when this reader
+    /// reads them), in a few queries over the persons' ids (both tables are indexed by the
+    /// person), not one query per person.
+    private func complete(_ rows: inout [RosterPerson], agents: [[String]], sections withSections: Bool) throws(StewardError) {
+        let ids = rows.map(\.sourcedId)
+        let sections = withSections ? try sectionsOf(ids) : [:]
+        let demographics = withDemographics ? try demographics(of: ids) : [:]
+        for index in rows.indices {
+            rows[index].sections = sections[rows[index].sourcedId] ?? []
+            rows[index].demographics = demographics[rows[index].sourcedId]
+            if withGuardians { rows[index].guardians = try guardians(agents[index]) }
+        }
+    }
+
+    public func rows(_ entity: RosterEntity, ids: [String]) throws(StewardError) -> [RosterRow] {
+        var rows: [RosterRow] = []
+        try forEachRow(Self.rowsSelect(entity) + " WHERE t.\"sourcedId\" IN (?…)", ids: ids) { query in
+            rows.append(Self.row(query, entity))
+        }
+        return rows
+    }
+
+    /// `SELECT` of every stored column of `entity` as `t`, its `modified_import`, and for a course
+    /// the type of its org (a school or the district: the view needs to know which).
+    private static func rowsSelect(_ entity: RosterEntity) -> String {
+        let columns = RosterTables.columns(entity)
+        let select = "SELECT " + columns.map { "t." + RosterTables.quoted($0) }.joined(separator: ", ") + ", t.modified_import"
+        return select + (entity == .courses ? ", o.\"type\" FROM roster_courses t LEFT JOIN roster_orgs o ON o.\"sourcedId\" = t.\"orgSourcedId\""
+                                            : " FROM \(RosterTables.table(entity)) t")
+    }
+
+    private static func row(_ query: Statement, _ entity: RosterEntity) -> RosterRow {
+        let columns = RosterTables.columns(entity)
+        var row = RosterRow(sourcedId: query.text(0) ?? "", values: [:], modifiedImport: query.int(Int32(columns.count)))
+        for (index, column) in columns.enumerated() { row.values[column] = query.text(Int32(index)) ?? "" }
+        if entity == .courses { row.values["orgType"] = query.text(Int32(columns.count + 1)) ?? "" }
+        return row
     }
 
     public func rows(_ entity: RosterEntity, sections: Set<String>?, after: String?, limit: Int,
                      modifiedSince: Int64?) throws(StewardError) -> [RosterRow] {
         guard sections?.isEmpty != true else { return [] }
-        let columns = RosterTables.columns(entity)
-        var sql = "SELECT " + columns.map { "t." + RosterTables.quoted($0) }.joined(separator: ", ") + ", t.modified_import"
-        // A course's org is a school or the district: the view needs to know which.
-        sql += entity == .courses ? ", o.\"type\" FROM roster_courses t LEFT JOIN roster_orgs o ON o.\"sourcedId\" = t.\"orgSourcedId\""
-                                  : " FROM \(RosterTables.table(entity)) t"
-        sql += " WHERE t.\"sourcedId\" > ?"
+        var sql = Self.rowsSelect(entity) + " WHERE t.\"sourcedId\" > ?"
         var values: [SQLValue] = [.text(after ?? "")]
         if let sections, entity == .enrollments {
             sql += " AND t.\"classSourcedId\" IN (" + sections.map { _ in "?" }.joined(separator: ", ") + ")"
@@ -126,12 +155,7 @@ public final class RosterViewReader: RosterReading {
         if let modifiedSince { try query.bindInt(1000, modifiedSince) }
         try query.bindInt(1001, Int64(limit))
         var rows: [RosterRow] = []
-        while try query.step() {
-            var row = RosterRow(sourcedId: query.text(0) ?? "", values: [:], modifiedImport: query.int(Int32(columns.count)))
-            for (index, column) in columns.enumerated() { row.values[column] = query.text(Int32(index)) ?? "" }
-            if entity == .courses { row.values["orgType"] = query.text(Int32(columns.count + 1)) ?? "" }
-            rows.append(row)
-        }
+        while try query.step() { rows.append(Self.row(query, entity)) }
         return rows
     }
 

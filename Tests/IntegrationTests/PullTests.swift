@@ -60,6 +60,7 @@ import Testing
         #expect(ids.count == expected.students && Set(ids).count == ids.count, "every student in the view, none twice")
         #expect(ids.allSatisfy { $0.count == 32 && !$0.hasPrefix("stu-") })
 
+
         // Who got what, per person: an in-scope third-grader, and a student of another school.
         let database = listener.sandbox.databasePath
         let inScope = try sqlite(database, """
@@ -80,6 +81,19 @@ import Testing
         let audit = try listener.ctl("audit", "--json").stdout
         #expect(audit.contains("partner.pull") && audit.contains("GET /probe/students → 200"))
         #expect(!audit.contains("cursor="))
+
+        // One record by the id the partner holds; an id it was never handed is as if it did not exist.
+        let one = try Self.get(listener, "/probe/students/\(ids[3])", token: token)
+        #expect(one.status == 200 && (one.body["record"] as? [String: Any])?["id"] as? String == ids[3], "\(one)")
+        #expect(try Self.get(listener, "/probe/students/\(String(repeating: "ab", count: 16))", token: token).status == 404)
+        #expect(try Self.get(listener, "/probe/teachers/\(ids[3])", token: token).status == 404, "a student's id is no teacher's")
+
+        // Once the grant no longer covers the student, the id the partner holds finds nothing.
+        var narrowed = partner
+        narrowed.schools = "sch-0002"
+        try listener.sandbox.write(narrowed.text, to: listener.sandbox.partnerDirectory + "/mathfacts.conf")
+        #expect(try listener.ctl("reload").status == 0)
+        #expect(try Self.get(listener, "/probe/students/\(ids[3])", token: token).status == 404)
     }
 
     @Test func requestsWithoutAValidTokenOrOverTheRateOrWhilePausedAreRefused() throws {

@@ -57,6 +57,8 @@ public protocol RosterReading {
     /// after `after`; for enrollments with `sections`, only those of these sections.
     func rows(_ entity: RosterEntity, sections: Set<String>?, after: String?, limit: Int,
               modifiedSince: Int64?) throws(StewardError) -> [RosterRow]
+    /// The rows of `entity` with these sourcedIds.
+    func rows(_ entity: RosterEntity, ids: [String]) throws(StewardError) -> [RosterRow]
     /// The persons with these sourcedIds, with their sections.
     func people(ids: [String]) throws(StewardError) -> [RosterPerson]
 }
@@ -248,6 +250,24 @@ public struct SharedView: Sendable {
                 try roster.people(roles: [kind.rawValue], sections: policy.adoptedSections, after: position, limit: batch,
                                   modifiedSince: changedSince)
             }
+        }
+    }
+
+    /// The record of `kind` behind `sourcedId`, or nil when the view does not hold it.
+    public func record(_ kind: SharedRecord.Kind, sourcedId: String, from roster: some RosterReading) throws(StewardError) -> SharedRecord? {
+        guard policy.isSharing else { return nil }
+        switch kind {
+        case .section:
+            return try roster.sections(ids: [sourcedId], after: nil, limit: 1, modifiedSince: nil).first.flatMap(record(for:))
+        case .org, .academicSession, .course:
+            let entity: RosterEntity = kind == .org ? .orgs : kind == .course ? .courses : .academicSessions
+            return try roster.rows(entity, ids: [sourcedId]).first.flatMap { record(for: $0, of: entity) }
+        case .enrollment:
+            guard let row = try roster.rows(.enrollments, ids: [sourcedId]).first else { return nil }
+            let person = try roster.people(ids: [row["userSourcedId"]]).first
+            return record(forEnrollment: row, person: person, section: person?.sections.first { $0.sourcedId == row["classSourcedId"] })
+        case .student, .teacher, .administrator, .aide:
+            return try roster.people(ids: [sourcedId]).first.flatMap(record(for:)).flatMap { $0.kind == kind ? $0 : nil }
         }
     }
 

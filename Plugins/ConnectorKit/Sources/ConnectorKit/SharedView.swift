@@ -15,6 +15,10 @@ public protocol SharedView: Sendable {
     /// delivered from the record of what the partner was sent (issue 6's disclosures), since
     /// only that says which ids the partner holds.
     func page(_ request: SharedViewRequest) throws(SharedViewError) -> SharedViewPage
+    /// The record of `kind` with `id`, or nil when the view does not hold it now, exactly as if
+    /// it did not exist. `id` is one this partner was handed before (or, for orgs, academic
+    /// sessions and courses, the district's own id).
+    func record(_ kind: SharedRecordKind, id: String) throws(SharedViewError) -> SharedViewRecord?
 }
 
 /// The kinds of record a view holds: persons, sections, the district's orgs, academic
