@@ -96,9 +96,13 @@ extension Daemon {
         }
     }
 
-    /// After the answer is out: drop the import's staging tables (overwriting them) and
-    /// checkpoint the WAL, on the import queue, so neither delays the operator.
+    /// After the answer is out: publish the partners' views for the new roster, drop the
+    /// import's staging tables (overwriting them) and checkpoint the WAL, on the import queue,
+    /// so none of it delays the operator.
     func tidyUp(after importer: RosterImporter) {
+        // A Library adoption counts only while its teacher teaches the section: publish the
+        // views again for the roster as it is now.
+        serviceQueue.async { [self] in publishPartnerAccess() }
         importer.discardStaging()
         store.checkpoint()
     }
