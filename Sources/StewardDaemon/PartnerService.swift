@@ -20,8 +20,6 @@ extension Daemon {
         partnerTimer = timer
     }
 
-    /// Compares every partner's standing with the recorded one; each change is recorded with its
-    /// audit entry and logged. Runs on the service queue.
     /// Logs each partner file that could not be read, once per load.
     func logUnreadablePartnerFiles() {
         for file in partners.unreadable {
@@ -29,6 +27,9 @@ extension Daemon {
         }
     }
 
+    /// Publishes the partners' access for the listener, then compares every partner's standing
+    /// with the recorded one; each change is recorded with its audit entry and logged. Runs on
+    /// the service queue.
     func recordPartnerStates(caller: Caller?) {
         let today = Self.today()
         publishPartnerAccess()
@@ -62,8 +63,9 @@ extension Daemon {
         notifier.status(statusLine())
     }
 
-    /// Publishes each partner's state, scopes and client-certificate pins for the token
-    /// endpoint, which runs off the service queue. A pause makes every partner inactive there.
+    /// Publishes each partner's state, scopes, client-certificate pins, connector, rate and view
+    /// policy for the token endpoint and the pull gateway, which run off the service queue. A
+    /// pause makes every partner inactive there.
     func publishPartnerAccess() {
         let today = Self.today()
         let paused = (try? sharingState().paused) ?? true
