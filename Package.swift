@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "steward-gen", targets: ["steward-gen"]),
         // Connector modules: each is a dynamic library that stewardd loads with dlopen.
         .library(name: "ProbeConnector", type: .dynamic, targets: ["ProbeConnector"]),
+        .library(name: "OneRosterConnector", type: .dynamic, targets: ["OneRosterConnector"]),
     ],
     dependencies: [
         .package(path: "Plugins/ConnectorKit"),
@@ -59,6 +60,11 @@ let package = Package(
             dependencies: [.product(name: "ConnectorKit", package: "ConnectorKit")],
             path: "Plugins/ProbeConnector"
         ),
+        .target(
+            name: "OneRosterConnector",
+            dependencies: [.product(name: "ConnectorKit", package: "ConnectorKit")],
+            path: "Plugins/OneRosterConnector"
+        ),
 
         .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardCrypto"]),
@@ -66,7 +72,7 @@ let package = Package(
         .testTarget(name: "StewardIngestTests", dependencies: ["StewardIngest", "StewardCore", "StewardStore", "StewardHarness"]),
         .testTarget(
             name: "StewardDaemonTests",
-            dependencies: ["StewardDaemon", "StewardHarness", .product(name: "ConnectorKit", package: "ConnectorKit")]
+            dependencies: ["StewardDaemon", "StewardHarness", .product(name: "ConnectorKit", package: "ConnectorKit"), "OneRosterConnector"]
         ),
         .testTarget(name: "IntegrationTests", dependencies: ["StewardHarness", "StewardControl", "StewardCore"]),
     ],

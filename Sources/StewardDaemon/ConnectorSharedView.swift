@@ -76,6 +76,19 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         }
     }
 
+    func count(_ kind: SharedRecordKind) throws(SharedViewError) -> Int {
+        guard let coreKind = SharedRecord.Kind(rawValue: kind.rawValue) else { return 0 }
+        do {
+            return try store.read { db throws(StewardError) in try view.count(coreKind, from: RosterViewReader(db: db, scopeOf: view.policy)) }
+        } catch {
+            throw SharedViewError(.unavailable, "the roster cannot be read now: \(error.code.rawValue)")
+        }
+    }
+
+    func fields(of kind: SharedRecordKind) -> Set<String> {
+        SharedRecord.Kind(rawValue: kind.rawValue).map(view.fieldNames(of:)) ?? []
+    }
+
     /// The district's own records keep their ids; every other kind is pseudonymous.
     static let organizationKinds: Set<SharedRecord.Kind> = [.org, .academicSession, .course]
 

@@ -19,6 +19,7 @@ public enum Binaries {
     public static var stewardctl: String { directory + "/stewardctl" }
     /// The built probe connector module.
     public static var probeModule: String { directory + "/libProbeConnector.so" }
+    public static var oneRosterModule: String { directory + "/libOneRosterConnector.so" }
 }
 
 /// A scratch installation of Steward in a temporary folder: configuration, partner folder,
@@ -49,9 +50,9 @@ public struct Sandbox: Sendable {
         for folder in [moduleDirectory, partnerDirectory] {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
-        if modules.contains("probe") {
-            try FileManager.default.copyItem(atPath: Binaries.probeModule, toPath: moduleDirectory + "/probe.so")
-            chmod(moduleDirectory + "/probe.so", 0o644)
+        for (name, library) in [("probe", Binaries.probeModule), ("oneroster", Binaries.oneRosterModule)] where modules.contains(name) {
+            try FileManager.default.copyItem(atPath: library, toPath: moduleDirectory + "/\(name).so")
+            chmod(moduleDirectory + "/\(name).so", 0o644)
         }
         try writeConfiguration(roles: roles, modules: modules, district: district)
     }

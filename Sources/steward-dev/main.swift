@@ -37,7 +37,7 @@ let sourceDirectory: String = {
 }()
 
 /// Connector modules: the library SwiftPM builds, and the name steward.conf's Modules= uses.
-let connectorModules = [("libProbeConnector.so", "probe")]
+let connectorModules = [("libProbeConnector.so", "probe"), ("libOneRosterConnector.so", "oneroster")]
 
 struct Failure: Error, CustomStringConvertible {
     var description: String

@@ -106,6 +106,8 @@ final class ConnectorViewDistrict: Sendable {
             for kind in SharedRecordKind.allCases {
                 let whole = try view.page(SharedViewRequest(kind: kind, limit: 10_000))
                 #expect(whole.next == nil)
+                #expect(try view.count(kind) == whole.records.count, "partner-\(index) \(kind)")
+                #expect(whole.records.allSatisfy { Set($0.fields.keys).isSubset(of: view.fields(of: kind)) }, "partner-\(index) \(kind)")
                 var cursors: [SharedViewCursor] = []
                 let paged = try Self.readAll(view, kind, random: &random, cursors: &cursors)
                 #expect(paged == whole.records, "partner-\(index) \(kind)")

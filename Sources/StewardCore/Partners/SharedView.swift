@@ -253,6 +253,28 @@ public struct SharedView: Sendable {
         }
     }
 
+    /// The field names a record of `kind` may carry in this view.
+    public func fieldNames(of kind: SharedRecord.Kind) -> Set<String> {
+        guard policy.isSharing else { return [] }
+        let library = policy.kind == .library
+        let sections = policy.grants("sections")
+        switch kind {
+        case .student, .teacher, .administrator, .aide:
+            return policy.roles.contains(kind.rawValue) ? Set(policy.fields.map(\.name)) : []
+        case .section:
+            guard sections else { return [] }
+            if library { return ["title", "teacher_names"] }
+            return ["title", "school", "grades", "class_code", "class_type", "location", "course", "terms", "subjects", "periods"]
+                .reduce(into: Set<String>()) { $0.insert($1) }.union(policy.roles.contains("teacher") ? ["teachers"] : [])
+        case .enrollment:
+            guard sections else { return [] }
+            return library ? ["user", "section", "role"] : ["user", "section", "role", "school", "primary", "begin_date", "end_date"]
+        case .org: return library ? [] : ["name", "type", "identifier", "parent"]
+        case .academicSession: return library ? [] : ["title", "type", "start_date", "end_date", "parent", "school_year"]
+        case .course: return library ? [] : ["title", "course_code", "org", "school_year", "grades", "subjects", "subject_codes"]
+        }
+    }
+
     /// The record of `kind` behind `sourcedId`, or nil when the view does not hold it.
     public func record(_ kind: SharedRecord.Kind, sourcedId: String, from roster: some RosterReading) throws(StewardError) -> SharedRecord? {
         guard policy.isSharing else { return nil }

@@ -19,6 +19,13 @@ public protocol SharedView: Sendable {
     /// it did not exist. `id` is one this partner was handed before (or, for orgs, academic
     /// sessions and courses, the district's own id).
     func record(_ kind: SharedRecordKind, id: String) throws(SharedViewError) -> SharedViewRecord?
+    /// How many records of `kind` the view holds now.
+    func count(_ kind: SharedRecordKind) throws(SharedViewError) -> Int
+    /// The field names a record of `kind` may carry in this view, decided by the partner's
+    /// grant and agreement (empty when the view holds no record of `kind`). A connector answers
+    /// a filter or a selection only on these: anything else would tell which records match a
+    /// value the partner may not see.
+    func fields(of kind: SharedRecordKind) -> Set<String>
 }
 
 /// The kinds of record a view holds: persons, sections, the district's orgs, academic
