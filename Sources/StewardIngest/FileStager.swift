@@ -25,8 +25,10 @@ struct FileStager: Sendable {
     /// The sourcedIds of the files read before this one whose whole set this drop carries
     /// (bulk), so a reference to them is checked here, on the reading thread, by a hash lookup.
     let knownIds: [RosterEntity: Set<String>]
-    /// This file's own sourcedIds, collected when later files refer to it.
+    /// This file's own sourcedIds, collected in a bulk file that files (this one included) refer to.
     private(set) var ids: Set<String>?
+    /// References to records of this same file not read yet when they were met.
+    private var forwardReferences: [Reference] = []
     private var statusInBulk = 0
     private var passwords = 0
     private let statusIndex: Int?
@@ -95,20 +97,16 @@ struct FileStager: Sendable {
             }
             switch spec.kind {
             case .reference(let target):
-                if let known = knownIds[target], !known.contains(values[index]) {
-                    findings.error(.unresolvedReference, file, line: record.line, column: column,
-                                   "\(spec.name) of \(values[0]) names \(target.rawValue) '\(values[index])', which is neither in this drop nor in the stored roster")
-                }
+                let place = Reference(line: record.line, column: column, spec: index, owner: values[0], value: values[index])
+                check(place, target: target, findings: &findings)
             case .referenceList(let target):
                 if values[index].utf8.contains(where: { $0 == 0x20 || $0 == 0x09 }) {
                     // Stored as a plain comma-separated list, so SQL can check each item.
                     values[index] = ValueRules.items(values[index]).joined(separator: ",")
                 }
-                if let known = knownIds[target] {
-                    for item in values[index].split(separator: ",") where !known.contains(String(item)) {
-                        findings.error(.unresolvedReference, file, line: record.line, column: column,
-                                       "\(spec.name) names \(target.rawValue) '\(item)', which is neither in this drop nor in the stored roster")
-                    }
+                for item in values[index].split(separator: ",") {
+                    let place = Reference(line: record.line, column: column, spec: index, owner: nil, value: String(item))
+                    check(place, target: target, findings: &findings)
                 }
             default:
                 break
@@ -117,6 +115,35 @@ struct FileStager: Sendable {
         if ids != nil && !isDeletion { ids?.insert(values[0]) }
         try reportProgress()
         return StagedRow(values: values, line: record.line, status: isDeletion ? "tobedeleted" : "active")
+    }
+
+    /// Where a record names another record, and the value it names.
+    private struct Reference: Sendable {
+        var line: Int
+        var column: Int
+        /// The binding column that holds the reference.
+        var spec: Int
+        /// The naming record's sourcedId, for a single-valued reference (its message names it).
+        var owner: String?
+        var value: String
+    }
+
+    /// Checks a reference against the ids of its target file when they are known: a file read
+    /// earlier, or (a bulk file naming its own records) the records read so far, with the rest
+    /// checked once the whole file is read. Other references are left to SQL.
+    private mutating func check(_ reference: Reference, target: RosterEntity, findings: inout FindingLog) {
+        if target == entity, let ids {
+            if !ids.contains(reference.value) { forwardReferences.append(reference) }
+        } else if let known = knownIds[target], !known.contains(reference.value) {
+            reportUnresolved(reference, target: target, findings: &findings)
+        }
+    }
+
+    private func reportUnresolved(_ reference: Reference, target: RosterEntity, findings: inout FindingLog) {
+        let name = columns[reference.spec].name
+        let naming = reference.owner.map { "\(name) of \($0)" } ?? name
+        findings.error(.unresolvedReference, file, line: reference.line, column: reference.column,
+                       "\(naming) names \(target.rawValue) '\(reference.value)', which is neither in this drop nor in the stored roster")
     }
 
     /// Checks `status` for the file's mode; true when the row deletes its record (delta only).
@@ -155,8 +182,12 @@ struct FileStager: Sendable {
         progress(ImportProgress(phase: "reading", file: file, rows: rows, rowsPerSecond: rate))
     }
 
-    /// The warnings that are counted rather than repeated, once the whole file is read.
+    /// The references to this file's own records that named one not read yet, and the warnings
+    /// that are counted rather than repeated, once the whole file is read.
     func closeOut(findings: inout FindingLog) {
+        for reference in forwardReferences where !(ids?.contains(reference.value) ?? false) {
+            reportUnresolved(reference, target: entity, findings: &findings)
+        }
         if statusInBulk > 1 {
             findings.warning(.statusInBulk, file, "\(statusInBulk) rows fill status or dateLastModified in bulk mode; ignored")
         }
