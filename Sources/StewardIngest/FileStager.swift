@@ -2,11 +2,12 @@ import Foundation
 import StewardCore
 import StewardStore
 
-/// One checked record on its way to the staging table.
+/// One checked record on its way to SQLite.
 struct StagedRow: Sendable {
     var values: [String]
     var line: Int
-    var status: String
+    /// A delta's `tobedeleted`.
+    var isDeletion: Bool
 }
 
 /// Reads one rostering file record by record: the header first, then each row checked value by
@@ -114,7 +115,7 @@ struct FileStager: Sendable {
         }
         if ids != nil && !isDeletion { ids?.insert(values[0]) }
         try reportProgress()
-        return StagedRow(values: values, line: record.line, status: isDeletion ? "tobedeleted" : "active")
+        return StagedRow(values: values, line: record.line, isDeletion: isDeletion)
     }
 
     /// Where a record names another record, and the value it names.
@@ -183,7 +184,7 @@ struct FileStager: Sendable {
     }
 
     /// The references to this file's own records that named one not read yet, and the warnings
-    /// that are counted rather than repeated, once the whole file is read.
+    /// that are counted rather than repeated, once the whole file is read (on the reading thread).
     func closeOut(findings: inout FindingLog) {
         for reference in forwardReferences where !(ids?.contains(reference.value) ?? false) {
             reportUnresolved(reference, target: entity, findings: &findings)

@@ -158,11 +158,8 @@ struct ImportRun {
         let pipeline = StagingPipeline(drop: drop, file: file, stager: stager)
         var isWhole = true
         do throws(StewardError) {
-            reading: while let batch = pipeline.next() {
-                for row in batch where !(try writer.insert(row.values, line: row.line, status: row.status)) {
-                    isWhole = false
-                    break reading
-                }
+            while isWhole, let batch = pipeline.next() {
+                isWhole = try writer.insert(batch)
             }
         } catch {
             pipeline.cancel()
@@ -182,7 +179,6 @@ struct ImportRun {
         }
         let header = outcome.stager.header
         if header == nil { findings.error(.missingColumn, file, "the file is empty: not even a header row") }
-        outcome.stager.closeOut(findings: &findings)
         if let ids = outcome.stager.ids { bulkIds[entity] = ids }
         headerPositions[entity] = header?.positions
         files.append(ImportReport.FileSummary(file: file, mode: mode.rawValue, rows: outcome.stager.rows))

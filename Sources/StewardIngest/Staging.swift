@@ -73,20 +73,28 @@ enum Staging {
                 try insert.bindInt(1, importId)
                 try insert.bindInt(2, importId)
             }
+            // Bound once: a reset keeps bindings, and every other parameter is bound again per record.
+            for (offset, source) in sources.enumerated() where source == nil { try insert.bindText(Int32(offset + 3), "") }
         }
 
-        /// Writes one record; false when it went to the roster table and that already holds its
-        /// sourcedId (a duplicate, whose first line only staging can tell).
-        func insert(_ values: [String], line: Int, status: String) throws(StewardError) -> Bool {
-            if case .staging = target {
-                try insert.bindInt(1, Int64(line))
-                try insert.bindText(2, status)
+        /// Writes a batch of records; false when one went to the roster table and that already
+        /// holds its sourcedId (a duplicate, whose first line only staging can tell): the records
+        /// after it are not written.
+        func insert(_ batch: RowBatch) throws(StewardError) -> Bool {
+            try batch.withValues { values throws(StewardError) -> Bool in
+                for row in 0..<batch.count {
+                    if case .staging = target {
+                        try insert.bindInt(1, Int64(batch.lines[row]))
+                        try insert.bindText(2, batch.deletions[row] ? "tobedeleted" : "active")
+                    }
+                    for (offset, source) in sources.enumerated() {
+                        if let source { try insert.bindText(Int32(offset + 3), inPlace: values[row, source]) }
+                    }
+                    try insert.runBound()
+                    guard db.changes == 1 else { return false }
+                }
+                return true
             }
-            for (offset, source) in sources.enumerated() {
-                try insert.bindText(Int32(offset + 3), source.map { values[$0] } ?? "")
-            }
-            try insert.runBound()
-            return db.changes == 1
         }
 
         /// Indexes the staged file by sourcedId and returns every record whose sourcedId an

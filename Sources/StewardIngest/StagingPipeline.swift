@@ -9,7 +9,7 @@ import StewardStore
 final class StagingPipeline: @unchecked Sendable {
     // Sound because every mutable field is read and written only under `condition`.
     private let condition = NSCondition()
-    private var batches: [[StagedRow]] = []
+    private var batches: [RowBatch] = []
     private var isFinished = false
     private var isCancelled = false
     private var outcome: Outcome?
@@ -34,7 +34,7 @@ final class StagingPipeline: @unchecked Sendable {
     }
 
     /// The next batch of rows, or nil once the file is read (or the reading was cancelled).
-    func next() -> [StagedRow]? {
+    func next() -> RowBatch? {
         condition.lock()
         defer { condition.unlock() }
         while batches.isEmpty && !isFinished { condition.wait() }
@@ -61,7 +61,7 @@ final class StagingPipeline: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func put(_ batch: [StagedRow]) -> Bool {
+    private func put(_ batch: RowBatch) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while batches.count >= Self.capacity && !isCancelled { condition.wait() }
@@ -78,15 +78,15 @@ final class StagingPipeline: @unchecked Sendable {
         var findings = FindingLog()
         var problems: [CSVProblem] = []
         var parser = CSVParser()
-        var batch: [StagedRow] = []
-        batch.reserveCapacity(Self.batchSize)
+        let newBatch = { RowBatch(width: initial.columns.count, capacity: Self.batchSize) }
+        var batch = newBatch()
         var failure: String?
         func take(_ record: CSVRecord) throws {
             guard let row = try stager.take(record, findings: &findings) else { return }
-            batch.append(row)
+            batch.append(row.values, line: row.line, isDeletion: row.isDeletion)
             if batch.count == Self.batchSize {
                 guard put(batch) else { throw Cancelled() }
-                batch.removeAll(keepingCapacity: true)
+                batch = newBatch()
             }
         }
         do {
@@ -95,6 +95,7 @@ final class StagingPipeline: @unchecked Sendable {
             }
             try parser.finish(record: take, problem: { problems.append($0) })
             if !batch.isEmpty { _ = put(batch) }
+            stager.closeOut(findings: &findings)
         } catch is Cancelled {
             failure = nil
         } catch let error as StewardError {

@@ -114,10 +114,12 @@ public final class Store: @unchecked Sendable {
             do throws(StewardError) {
                 if importConnection == nil {
                     let connection = try Database(path: path)
+                    // 256 MiB of page cache for each schema: a first import inserts into the roster
+                    // tables in the files' order, not the key's, and touches B-tree pages all over.
                     try connection.execute("""
                         \(Self.checkpointPolicy);
                         PRAGMA busy_timeout=\(busyTimeout); PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;
-                        PRAGMA synchronous=FULL; PRAGMA temp_store=FILE; PRAGMA cache_size=-65536;
+                        PRAGMA synchronous=FULL; PRAGMA temp_store=FILE; PRAGMA cache_size=-262144;
                         PRAGMA temp.cache_size=-262144
                         """)
                     importConnection = connection
