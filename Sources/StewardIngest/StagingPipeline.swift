@@ -82,8 +82,7 @@ final class StagingPipeline: @unchecked Sendable {
         var batch = newBatch()
         var failure: String?
         func take(_ record: CSVRecord) throws {
-            guard let row = try stager.take(record, findings: &findings) else { return }
-            batch.append(row.values, line: row.line, isDeletion: row.isDeletion)
+            try stager.take(record, into: &batch, findings: &findings)
             if batch.count == Self.batchSize {
                 guard put(batch) else { throw Cancelled() }
                 batch = newBatch()
