@@ -114,13 +114,14 @@ public final class Store: @unchecked Sendable {
             do throws(StewardError) {
                 if importConnection == nil {
                     let connection = try Database(path: path)
-                    // 256 MiB of page cache for each schema: a first import inserts into the roster
-                    // tables in the files' order, not the key's, and touches B-tree pages all over.
+                    // 256 MiB of page cache for the roster: a first import inserts into its tables
+                    // in the files' order, not the key's, and touches B-tree pages all over. 64 MiB
+                    // for staging, which appends; a re-import of a million students peaks at 0.7 GiB.
                     try connection.execute("""
                         \(Self.checkpointPolicy);
                         PRAGMA busy_timeout=\(busyTimeout); PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;
                         PRAGMA synchronous=FULL; PRAGMA temp_store=FILE; PRAGMA cache_size=-262144;
-                        PRAGMA temp.cache_size=-262144
+                        PRAGMA temp.cache_size=-65536
                         """)
                     importConnection = connection
                     interruptible.withLock { $0 = connection }
