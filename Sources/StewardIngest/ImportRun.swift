@@ -148,14 +148,15 @@ struct ImportRun {
     }
 
     /// Reads, checks and writes one file with `writer`; false when the writer refused a record
-    /// (a duplicate in a first import) and the reading stopped there.
+    /// (a duplicate in a first import) and the reading stopped there. With `stopsAtFirstError`
+    /// the reading stops at the first error too.
     private mutating func read(_ entity: RosterEntity, mode: Manifest.Mode, drop: any DropSource, into writer: Staging.Writer,
-                               knownIds: [RosterEntity: Set<String>]) throws(StewardError) -> Bool {
+                               knownIds: [RosterEntity: Set<String>], stopsAtFirstError: Bool = false) throws(StewardError) -> Bool {
         let file = entity.fileName
         let stager = FileStager(entity: entity, file: file, mode: mode, columns: OneRosterSchema.columns(entity, version),
                                 knownIds: knownIds, collectsIds: mode == .bulk && Self.referencedEntities.contains(entity),
                                 progress: progress, isCancelled: isCancelled)
-        let pipeline = StagingPipeline(drop: drop, file: file, stager: stager)
+        let pipeline = StagingPipeline(drop: drop, file: file, stager: stager, stopsAtFirstError: stopsAtFirstError)
         var isWhole = true
         do throws(StewardError) {
             while isWhole, let batch = pipeline.next() {
@@ -232,7 +233,8 @@ struct ImportRun {
                                             target: .roster(importId: id))
             var known = bulkIds
             for absent in RosterEntity.allCases where modes[absent] == nil { known[absent] = [] }
-            guard try read(entity, mode: .bulk, drop: drop, into: writer, knownIds: known), !findings.hasErrors else { return nil }
+            guard try read(entity, mode: .bulk, drop: drop, into: writer, knownIds: known, stopsAtFirstError: true),
+                  !findings.hasErrors else { return nil }
         }
         for file in files { changes[file.file] = ImportReport.Changes(added: file.rows) }
         guard !changes.values.allSatisfy(\.isEmpty) else { return nil }

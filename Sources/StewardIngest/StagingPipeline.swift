@@ -26,9 +26,10 @@ final class StagingPipeline: @unchecked Sendable {
         var failure: String?
     }
 
-    /// Starts reading `file` from `drop` with `stager` on a new thread.
-    init(drop: any DropSource, file: String, stager: FileStager) {
-        let thread = Thread { [self] in read(drop: drop, file: file, stager: stager) }
+    /// Starts reading `file` from `drop` with `stager` on a new thread. With `stopsAtFirstError`,
+    /// the reading ends at the first error found, when nothing after it would be used.
+    init(drop: any DropSource, file: String, stager: FileStager, stopsAtFirstError: Bool = false) {
+        let thread = Thread { [self] in read(drop: drop, file: file, stager: stager, stopsAtFirstError: stopsAtFirstError) }
         thread.stackSize = 1 << 20
         thread.start()
     }
@@ -73,7 +74,7 @@ final class StagingPipeline: @unchecked Sendable {
 
     private struct Cancelled: Error {}
 
-    private func read(drop: any DropSource, file: String, stager initial: FileStager) {
+    private func read(drop: any DropSource, file: String, stager initial: FileStager, stopsAtFirstError: Bool) {
         var stager = initial
         var findings = FindingLog()
         var problems: [CSVProblem] = []
@@ -83,6 +84,7 @@ final class StagingPipeline: @unchecked Sendable {
         var failure: String?
         func take(_ record: CSVRecord) throws {
             try stager.take(record, into: &batch, findings: &findings)
+            if stopsAtFirstError && (findings.hasErrors || !problems.isEmpty) { throw Cancelled() }
             if batch.count == Self.batchSize {
                 guard put(batch) else { throw Cancelled() }
                 batch = newBatch()
