@@ -87,6 +87,8 @@ enum Staging {
                         try insert.bindInt(1, Int64(batch.lines[row]))
                         try insert.bindText(2, batch.deletions[row] ? "tobedeleted" : "active")
                     }
+                    // Sound: the values stay put until the row has run, and every one of these
+                    // parameters is bound again before the statement runs next.
                     for (offset, source) in sources.enumerated() {
                         if let source { try insert.bindText(Int32(offset + 3), inPlace: values[row, source]) }
                     }
