@@ -203,10 +203,12 @@ struct ImportRun {
         let entities = RosterEntity.dependencyOrder.filter {
             $0.exists(in: version) && manifest.mode(of: $0) != .absent && names.contains($0.fileName)
         }
-        guard !options.dryRun, !findings.hasErrors, entities.allSatisfy({ manifest.mode(of: $0) == .bulk }) else { return nil }
+        guard !options.dryRun, !findings.hasErrors, entities.allSatisfy({ manifest.mode(of: $0) == .bulk }),
+              try Staging.rosterIsEmpty(db) else { return nil }
         let start = self
         try db.execute("BEGIN IMMEDIATE")
         do throws(StewardError) {
+            // Asked again under the write lock, which the first answer did not hold.
             guard try Staging.rosterIsEmpty(db), let report = try loadIntoEmptyRoster(entities, drop: drop, db: db) else {
                 try db.execute("ROLLBACK")
                 self = start
