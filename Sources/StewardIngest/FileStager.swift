@@ -2,15 +2,8 @@ import Foundation
 import StewardCore
 import StewardStore
 
-/// One checked record on its way to the staging table.
-struct StagedRow: Sendable {
-    var values: [String]
-    var line: Int
-    var status: String
-}
-
 /// Reads one rostering file record by record: the header first, then each row checked value by
-/// value and handed on as a ``StagedRow``. It runs on a reading thread of its own while the
+/// value and added to a ``RowBatch``. It runs on a reading thread of its own while the
 /// import connection writes the previous rows (see ``StagingPipeline``).
 struct FileStager: Sendable {
     let entity: RosterEntity
@@ -22,11 +15,17 @@ struct FileStager: Sendable {
     let isCancelled: @Sendable () -> Bool
     private(set) var header: HeaderMap?
     private(set) var rows = 0
-    /// The sourcedIds of the files read before this one whose whole set this drop carries
-    /// (bulk), so a reference to them is checked here, on the reading thread, by a hash lookup.
-    let knownIds: [RosterEntity: Set<String>]
-    /// This file's own sourcedIds, collected when later files refer to it.
+    /// For each binding column that refers to a file read before this one whose whole set is
+    /// known (bulk), that file's sourcedIds: the reference is checked here by a hash lookup.
+    private let knownTargetIds: [Set<String>?]
+    /// For each binding column, whether it refers to this same file.
+    private let targetIsThisFile: [Bool]
+    /// The array each record's values are gathered in, kept between records.
+    private var scratch: [String]
+    /// This file's own sourcedIds, collected in a bulk file that files (this one included) refer to.
     private(set) var ids: Set<String>?
+    /// References to records of this same file not read yet when they were met.
+    private var forwardReferences: [Reference] = []
     private var statusInBulk = 0
     private var passwords = 0
     private let statusIndex: Int?
@@ -38,7 +37,9 @@ struct FileStager: Sendable {
          knownIds: [RosterEntity: Set<String>], collectsIds: Bool,
          progress: @escaping @Sendable (ImportProgress) -> Void, isCancelled: @escaping @Sendable () -> Bool) {
         self.isCancelled = isCancelled
-        self.knownIds = knownIds
+        knownTargetIds = columns.map { column in column.kind.referencedEntity.flatMap { knownIds[$0] } }
+        targetIsThisFile = columns.map { $0.kind.referencedEntity == entity }
+        scratch = Array(repeating: "", count: columns.count)
         ids = collectsIds ? Set() : nil
         self.entity = entity
         self.file = file
@@ -49,22 +50,25 @@ struct FileStager: Sendable {
         modifiedIndex = columns.firstIndex { $0.name == "dateLastModified" }
     }
 
-    /// Checks one record; returns the row to stage, or nil for the header or a record too broken
-    /// to stage.
-    mutating func take(_ record: CSVRecord, findings: inout FindingLog) throws(StewardError) -> StagedRow? {
+    /// Checks one record and adds it to `batch`; the header, and a record too broken to write,
+    /// are not added.
+    mutating func take(_ record: CSVRecord, into batch: inout RowBatch, findings: inout FindingLog) throws(StewardError) {
         guard let header else {
             header = HeaderMap(header: record, columns: columns, file: file, findings: &findings)
-            return nil
+            return
         }
         guard record.fields.count == header.width else {
             findings.error(.wrongFieldCount, file, line: record.line,
                            "has \(record.fields.count) field(s); the header has \(header.width)")
-            return nil
+            return
         }
         rows += 1
-        var values = [String](repeating: "", count: columns.count)
+        // The same array serves every record, so a record costs no allocation of its own here.
+        var values: [String] = []
+        swap(&values, &scratch)
+        defer { swap(&values, &scratch) }
         for (index, position) in header.positions.enumerated() {
-            if let position { values[index] = record.fields[position] }
+            values[index] = position.map { record.fields[$0] } ?? ""
         }
         let status = statusIndex.map { values[$0] } ?? ""
         let isDeletion = try checkStatus(status, values: values, line: record.line, findings: &findings)
@@ -84,6 +88,25 @@ struct FileStager: Sendable {
             }
             if isDeletion && index > 0 { continue }
             let column = (header.positions[index] ?? -1) + 1
+            switch spec.kind {
+            case .text, .list:
+                continue
+            case .reference:
+                check(value, owner: values[0], line: record.line, column: column, spec: index, findings: &findings)
+                continue
+            case .referenceList:
+                if value.utf8.contains(where: { $0 == 0x20 || $0 == 0x09 }) {
+                    // Stored as a plain comma-separated list, so SQL can check each item.
+                    values[index] = ValueRules.items(value).joined(separator: ",")
+                }
+                for item in values[index].utf8.split(separator: UInt8(ascii: ",")) {
+                    // Split at an ASCII comma, so each item is whole UTF-8.
+                    check(String(item) ?? "", owner: nil, line: record.line, column: column, spec: index, findings: &findings)
+                }
+                continue
+            default:
+                break
+            }
             switch ValueRules.read(value, as: spec.kind) {
             case .accepted(let canonical):
                 values[index] = canonical
@@ -93,30 +116,41 @@ struct FileStager: Sendable {
             case .refused(let code, let message):
                 findings.error(code, file, line: record.line, column: column, "\(spec.name): \(message)")
             }
-            switch spec.kind {
-            case .reference(let target):
-                if let known = knownIds[target], !known.contains(values[index]) {
-                    findings.error(.unresolvedReference, file, line: record.line, column: column,
-                                   "\(spec.name) of \(values[0]) names \(target.rawValue) '\(values[index])', which is neither in this drop nor in the stored roster")
-                }
-            case .referenceList(let target):
-                if values[index].utf8.contains(where: { $0 == 0x20 || $0 == 0x09 }) {
-                    // Stored as a plain comma-separated list, so SQL can check each item.
-                    values[index] = ValueRules.items(values[index]).joined(separator: ",")
-                }
-                if let known = knownIds[target] {
-                    for item in values[index].split(separator: ",") where !known.contains(String(item)) {
-                        findings.error(.unresolvedReference, file, line: record.line, column: column,
-                                       "\(spec.name) names \(target.rawValue) '\(item)', which is neither in this drop nor in the stored roster")
-                    }
-                }
-            default:
-                break
-            }
         }
         if ids != nil && !isDeletion { ids?.insert(values[0]) }
         try reportProgress()
-        return StagedRow(values: values, line: record.line, status: isDeletion ? "tobedeleted" : "active")
+        batch.append(values, line: record.line, isDeletion: isDeletion)
+    }
+
+    /// Where a record names another record, and the value it names.
+    private struct Reference: Sendable {
+        var line: Int
+        var column: Int
+        /// The binding column that holds the reference.
+        var spec: Int
+        /// The naming record's sourcedId, for a single-valued reference (its message names it).
+        var owner: String?
+        var value: String
+    }
+
+    /// Checks a reference in binding column `spec` against the ids of its target file when they
+    /// are known: a file read earlier, or (a bulk file naming its own records) the records read
+    /// so far, with the rest checked once the whole file is read. Other references are left to SQL.
+    private mutating func check(_ value: String, owner: String?, line: Int, column: Int, spec: Int, findings: inout FindingLog) {
+        if targetIsThisFile[spec], let ids {
+            if !ids.contains(value) {
+                forwardReferences.append(Reference(line: line, column: column, spec: spec, owner: owner, value: value))
+            }
+        } else if let known = knownTargetIds[spec], !known.contains(value) {
+            reportUnresolved(Reference(line: line, column: column, spec: spec, owner: owner, value: value), findings: &findings)
+        }
+    }
+
+    private func reportUnresolved(_ reference: Reference, findings: inout FindingLog) {
+        let spec = columns[reference.spec]
+        let naming = reference.owner.map { "\(spec.name) of \($0)" } ?? spec.name
+        findings.error(.unresolvedReference, file, line: reference.line, column: reference.column,
+                       "\(naming) names \(spec.kind.referencedEntity?.rawValue ?? "") '\(reference.value)', which is neither in this drop nor in the stored roster")
     }
 
     /// Checks `status` for the file's mode; true when the row deletes its record (delta only).
@@ -155,8 +189,12 @@ struct FileStager: Sendable {
         progress(ImportProgress(phase: "reading", file: file, rows: rows, rowsPerSecond: rate))
     }
 
-    /// The warnings that are counted rather than repeated, once the whole file is read.
+    /// The references to this file's own records that named one not read yet, and the warnings
+    /// that are counted rather than repeated, once the whole file is read (on the reading thread).
     func closeOut(findings: inout FindingLog) {
+        for reference in forwardReferences where !(ids?.contains(reference.value) ?? false) {
+            reportUnresolved(reference, findings: &findings)
+        }
         if statusInBulk > 1 {
             findings.warning(.statusInBulk, file, "\(statusInBulk) rows fill status or dateLastModified in bulk mode; ignored")
         }

@@ -18,8 +18,8 @@ public enum ImportRecords {
     /// Stores the final report and findings of import `report.importId`.
     static func finalize(_ report: ImportReport, findings: [Finding], db: Database) throws(StewardError) {
         guard let id = report.importId else { return }
-        try db.prepare("UPDATE imports SET finished_at = ?, report = ? WHERE id = ?")
-            .run([.text(report.finishedAt), .text(encode(report)), .int(id)])
+        try db.prepare("UPDATE imports SET finished_at = ?, errors = ?, warnings = ?, report = ? WHERE id = ?")
+            .run([.text(report.finishedAt), .int(Int64(report.errors)), .int(Int64(report.warnings)), .text(encode(report)), .int(id)])
         let insert = try db.prepare("""
             INSERT INTO import_findings(import_id, seq, severity, code, file, line, col, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)

@@ -48,6 +48,7 @@ struct ImportRun {
         // once the report is sent: dropping a large drop's tables overwrites them (secure_delete)
         // and the operator need not wait for that.
         try Staging.create(db, entities: RosterEntity.dependencyOrder)
+        if let report = try importIntoEmptyRoster(drop: drop, names: names, manifest: manifest, db: db) { return report }
         // Staging and checking run in one read transaction: TEMP writes batch up instead of
         // committing row by row, and every check sees one snapshot of the stored roster. It takes
         // no write lock; the verdict's own transaction follows it.
@@ -138,22 +139,35 @@ struct ImportRun {
     // MARK: Staging one file
 
     private mutating func stage(_ entity: RosterEntity, mode: Manifest.Mode, drop: any DropSource, db: Database) throws(StewardError) {
+        let writer = try Staging.Writer(db, entity: entity, bindingColumns: OneRosterSchema.columns(entity, version))
+        _ = try read(entity, mode: mode, drop: drop, into: writer, knownIds: bulkIds)
+        for (line, id, first) in try writer.finish() {
+            findings.error(.duplicateId, entity.fileName, line: line, column: fileColumn(entity, 0),
+                           "sourcedId \(id) is also on line \(first); each record appears once")
+        }
+    }
+
+    /// Reads, checks and writes one file with `writer`; false when the writer refused a record
+    /// (a duplicate in a first import) and the reading stopped there. With `stopsAtFirstError`
+    /// the reading stops at the first error too.
+    private mutating func read(_ entity: RosterEntity, mode: Manifest.Mode, drop: any DropSource, into writer: Staging.Writer,
+                               knownIds: [RosterEntity: Set<String>], stopsAtFirstError: Bool = false) throws(StewardError) -> Bool {
         let file = entity.fileName
-        let columns = OneRosterSchema.columns(entity, version)
-        let writer = try Staging.Writer(db, entity: entity, bindingColumns: columns)
-        let stager = FileStager(entity: entity, file: file, mode: mode, columns: columns, knownIds: bulkIds,
-                                collectsIds: mode == .bulk && Self.referencedEntities.contains(entity),
+        let stager = FileStager(entity: entity, file: file, mode: mode, columns: OneRosterSchema.columns(entity, version),
+                                knownIds: knownIds, collectsIds: mode == .bulk && Self.referencedEntities.contains(entity),
                                 progress: progress, isCancelled: isCancelled)
-        let pipeline = StagingPipeline(drop: drop, file: file, stager: stager)
+        let pipeline = StagingPipeline(drop: drop, file: file, stager: stager, stopsAtFirstError: stopsAtFirstError)
+        var isWhole = true
         do throws(StewardError) {
-            while let batch = pipeline.next() {
-                for row in batch { try writer.insert(row.values, line: row.line, status: row.status) }
+            while isWhole, let batch = pipeline.next() {
+                isWhole = try writer.insert(batch)
             }
         } catch {
             pipeline.cancel()
             _ = pipeline.finish()
             throw error
         }
+        if !isWhole { pipeline.cancel() }
         let outcome = pipeline.finish()
         findings.absorb(outcome.findings)
         for problem in outcome.problems { report(problem, file: file) }
@@ -166,14 +180,71 @@ struct ImportRun {
         }
         let header = outcome.stager.header
         if header == nil { findings.error(.missingColumn, file, "the file is empty: not even a header row") }
-        for (line, id, first) in try writer.finish() {
-            findings.error(.duplicateId, file, line: line, column: (header?.positions[0] ?? 0) + 1,
-                           "sourcedId \(id) is also on line \(first); each record appears once")
-        }
-        outcome.stager.closeOut(findings: &findings)
         if let ids = outcome.stager.ids { bulkIds[entity] = ids }
         headerPositions[entity] = header?.positions
         files.append(ImportReport.FileSummary(file: file, mode: mode.rawValue, rows: outcome.stager.rows))
+        return isWhole
+    }
+
+    // MARK: A first import
+
+    /// A first import (every roster table empty, every file of the drop bulk) writes each file's
+    /// rows straight into its roster table, inside the one transaction that applies the drop,
+    /// instead of staging them and copying them over. With nothing stored, every record is an
+    /// addition, the guard has nothing to remove, and every reference is checked on the reading
+    /// threads (a file the drop lacks names nothing). The price is the write lock, held while
+    /// the drop is read, and an empty roster has no readers to keep waiting.
+    ///
+    /// At the first error the transaction is rolled back and the import starts again through
+    /// staging, which names every finding in full (a duplicate's first line, for one). Returns
+    /// nil when the drop is not a first import or goes back to staging.
+    private mutating func importIntoEmptyRoster(drop: any DropSource, names: [String], manifest: Manifest,
+                                                db: Database) throws(StewardError) -> ImportReport? {
+        let entities = RosterEntity.dependencyOrder.filter {
+            $0.exists(in: version) && manifest.mode(of: $0) != .absent && names.contains($0.fileName)
+        }
+        guard !options.dryRun, !findings.hasErrors, entities.allSatisfy({ manifest.mode(of: $0) == .bulk }),
+              try Staging.rosterIsEmpty(db) else { return nil }
+        let start = self
+        try db.execute("BEGIN IMMEDIATE")
+        do throws(StewardError) {
+            // Asked again under the write lock, which the first answer did not hold.
+            guard try Staging.rosterIsEmpty(db), let report = try loadIntoEmptyRoster(entities, drop: drop, db: db) else {
+                try db.execute("ROLLBACK")
+                self = start
+                return nil
+            }
+            try db.execute("COMMIT")
+            return report
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The work of ``importIntoEmptyRoster(drop:names:manifest:db:)`` inside its transaction;
+    /// nil to go back to staging.
+    private mutating func loadIntoEmptyRoster(_ entities: [RosterEntity], drop: any DropSource,
+                                              db: Database) throws(StewardError) -> ImportReport? {
+        for entity in entities { modes[entity] = .bulk }
+        guardCheck = try massChangeGuard(db)
+        let id = try beginApplying(db)
+        for entity in entities {
+            try Staging.dropIndexes(of: entity, db)
+            let writer = try Staging.Writer(db, entity: entity, bindingColumns: OneRosterSchema.columns(entity, version),
+                                            target: .roster(importId: id))
+            var known = bulkIds
+            for absent in RosterEntity.allCases where modes[absent] == nil { known[absent] = [] }
+            guard try read(entity, mode: .bulk, drop: drop, into: writer, knownIds: known, stopsAtFirstError: true),
+                  !findings.hasErrors else { return nil }
+        }
+        for file in files { changes[file.file] = ImportReport.Changes(added: file.rows) }
+        guard !changes.values.allSatisfy(\.isEmpty) else { return nil }
+        if isCancelled() { throw StewardError(.storeFailed, "the import was abandoned: stewardd is stopping") }
+        progress(ImportProgress(phase: "applying", file: "", rows: 0, rowsPerSecond: 0))
+        if version == .v1_2 && modes[.users] != nil { try Staging.fillRolesOfRoster(db) }
+        for entity in entities { try Staging.buildIndexes(of: entity, db) }
+        return try recordApplied(id, db: db)
     }
 
     private mutating func report(_ problem: CSVProblem, file: String) {
@@ -199,12 +270,12 @@ struct ImportRun {
     /// Entities other files refer to.
     static let referencedEntities: Set<RosterEntity> = [.orgs, .academicSessions, .courses, .classes, .users, .userProfiles]
 
-    /// References the reading threads could not check (to a delta or absent file, or within the
-    /// same file), resolved in SQL against the drop and the stored roster.
+    /// References the reading threads could not check (to a delta or absent file, or within a
+    /// delta file), resolved in SQL against the drop and the stored roster.
     private mutating func checkReferences(_ db: Database) throws(StewardError) {
         for entity in RosterEntity.dependencyOrder where modes[entity] != nil {
             for (index, column) in OneRosterSchema.columns(entity, version).enumerated() {
-                if let target = column.kind.referencedEntity, target != entity, bulkIds[target] != nil { continue }
+                if let target = column.kind.referencedEntity, bulkIds[target] != nil { continue }
                 switch column.kind {
                 case .reference(let target):
                     for (line, id, value) in try Staging.unresolvedReferences(db, entity: entity, column: column.name,
@@ -290,16 +361,28 @@ struct ImportRun {
         if isCancelled() { throw StewardError(.storeFailed, "the import was abandoned: stewardd is stopping") }
         progress(ImportProgress(phase: "applying", file: "", rows: 0, rowsPerSecond: 0))
         return try db.transaction { () throws(StewardError) in
-            rosterVersion = try Self.rosterVersion(db) + 1
-            let id = try ImportRecords.insert(report(.applied, importId: nil), db: db)
+            let id = try beginApplying(db)
             try Staging.apply(db, modes: modes, importId: id)
-            try Self.setRosterVersion(rosterVersion, db: db)
-            let final = report(.applied, importId: id)
-            try ImportRecords.finalize(final, findings: final.findings, db: db)
-            if let held = options.releaseOf { try ImportRecords.setVerdict(.released, of: held, db: db) }
-            try AuditLog.append(auditEvent(final), in: db)
-            return final
+            return try recordApplied(id, db: db)
         }
+    }
+
+    /// Inside the transaction that applies the drop: the next roster version and the import's
+    /// record, whose id the records it adds carry.
+    private mutating func beginApplying(_ db: Database) throws(StewardError) -> Int64 {
+        rosterVersion = try Self.rosterVersion(db) + 1
+        return try ImportRecords.insert(report(.applied, importId: nil), db: db)
+    }
+
+    /// Once the roster holds the drop: its new version, the import's final report and findings,
+    /// and its audit entry.
+    private func recordApplied(_ id: Int64, db: Database) throws(StewardError) -> ImportReport {
+        try Self.setRosterVersion(rosterVersion, db: db)
+        let final = report(.applied, importId: id)
+        try ImportRecords.finalize(final, findings: final.findings, db: db)
+        if let held = options.releaseOf { try ImportRecords.setVerdict(.released, of: held, db: db) }
+        try AuditLog.append(auditEvent(final), in: db)
+        return final
     }
 
     private func keepHeldCopy(of drop: any DropSource, importId: Int64, report: ImportReport, db: Database) throws(StewardError) -> ImportReport {

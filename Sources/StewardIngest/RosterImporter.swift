@@ -33,7 +33,9 @@ public struct ImportOptions: Sendable {
 /// Duplicates, the remaining references and the change set are then worked out in SQL against
 /// the stored roster. Only a drop with no errors, and not stopped by the mass-change guard, is applied, in
 /// one `BEGIN IMMEDIATE` transaction that also writes the import record, its change set and its
-/// audit entry. A crash at any instant leaves the previous roster whole.
+/// audit entry. A first import (an empty roster, bulk files only) skips staging and writes its
+/// rows straight into the roster inside that transaction. A crash at any instant leaves the
+/// previous roster whole.
 public final class RosterImporter: @unchecked Sendable {
     // Sound because an importer holds only immutable references; the work runs on the store's
     // import queue, one import at a time.

@@ -36,32 +36,67 @@ enum Staging {
         try? db.execute("DROP TABLE IF EXISTS temp.diff")
     }
 
-    /// Writes one file's records to its staging table.
+    /// Writes one file's records to its staging table or, in a first import, straight to its
+    /// roster table (see ``ImportRun``).
     final class Writer {
+        /// Where the records go.
+        enum Target {
+            case staging
+            /// The roster table, each record added by import `importId`.
+            case roster(importId: Int64)
+        }
+
         private let insert: Statement
         private let entity: RosterEntity
         private let db: Database
+        private let target: Target
         /// For each stored column, the binding column it comes from (nil: not in this version).
         private let sources: [Int?]
 
-        init(_ db: Database, entity: RosterEntity, bindingColumns: [ColumnSpec]) throws(StewardError) {
+        init(_ db: Database, entity: RosterEntity, bindingColumns: [ColumnSpec], target: Target = .staging) throws(StewardError) {
             self.db = db
             self.entity = entity
+            self.target = target
             let stored = RosterTables.columns(entity)
             sources = stored.map { name in bindingColumns.firstIndex { $0.name == name } }
-            let names = ["line", "status"] + stored.map(RosterTables.quoted)
-            let marks = Array(repeating: "?", count: names.count).joined(separator: ", ")
-            insert = try db.prepare("INSERT INTO \(Staging.table(entity)) (\(names.joined(separator: ", "))) VALUES (\(marks))")
+            let marks = Array(repeating: "?", count: stored.count + 2).joined(separator: ", ")
+            switch target {
+            case .staging:
+                let names = ["line", "status"] + stored.map(RosterTables.quoted)
+                insert = try db.prepare("INSERT INTO \(Staging.table(entity)) (\(names.joined(separator: ", "))) VALUES (\(marks))")
+            case .roster(let importId):
+                let names = ["created_import", "modified_import"] + stored.map(RosterTables.quoted)
+                insert = try db.prepare("""
+                    INSERT INTO main.\(RosterTables.table(entity)) (\(names.joined(separator: ", "))) VALUES (\(marks))
+                    ON CONFLICT ("sourcedId") DO NOTHING
+                    """)
+                try insert.bindInt(1, importId)
+                try insert.bindInt(2, importId)
+            }
+            // Bound once: a reset keeps bindings, and every other parameter is bound again per record.
+            for (offset, source) in sources.enumerated() where source == nil { try insert.bindText(Int32(offset + 3), "") }
         }
 
-        /// Stages one record.
-        func insert(_ values: [String], line: Int, status: String) throws(StewardError) {
-            try insert.bindInt(1, Int64(line))
-            try insert.bindText(2, status)
-            for (offset, source) in sources.enumerated() {
-                try insert.bindText(Int32(offset + 3), source.map { values[$0] } ?? "")
+        /// Writes a batch of records; false when one went to the roster table and that already
+        /// holds its sourcedId (a duplicate, whose first line only staging can tell): the records
+        /// after it are not written.
+        func insert(_ batch: RowBatch) throws(StewardError) -> Bool {
+            try batch.withValues { values throws(StewardError) -> Bool in
+                for row in 0..<batch.count {
+                    if case .staging = target {
+                        try insert.bindInt(1, Int64(batch.lines[row]))
+                        try insert.bindText(2, batch.deletions[row] ? "tobedeleted" : "active")
+                    }
+                    // Sound: the values stay put until the row has run, and every one of these
+                    // parameters is bound again before the statement runs next.
+                    for (offset, source) in sources.enumerated() {
+                        if let source { try insert.bindText(Int32(offset + 3), inPlace: values[row, source]) }
+                    }
+                    try insert.runBound()
+                    guard db.changes == 1 else { return false }
+                }
+                return true
             }
-            try insert.runBound()
         }
 
         /// Indexes the staged file by sourcedId and returns every record whose sourcedId an
@@ -86,15 +121,28 @@ enum Staging {
     /// For 1.2 drops: each user's `role` (its primary role) and `orgSourcedIds` (the orgs of its
     /// roles), from roles.csv, or from the stored roles when the drop has none.
     static func fillRolesFromRoleRecords(_ db: Database, rolesStaged: Bool) throws(StewardError) {
-        let source = rolesStaged ? "(SELECT * FROM temp.stage_roles WHERE status <> 'tobedeleted')" : "main.roster_roles"
         if rolesStaged { try db.execute("CREATE INDEX temp.stage_roles_user ON stage_roles(\"userSourcedId\")") }
+        let roles = rolesStaged ? "(SELECT * FROM temp.stage_roles WHERE status <> 'tobedeleted')" : "main.roster_roles"
+        try fillRoles(of: "temp.stage_users", from: roles, db)
+    }
+
+    /// The same for a first import, whose users and roles went straight into the roster tables.
+    static func fillRolesOfRoster(_ db: Database) throws(StewardError) {
+        try db.execute("CREATE INDEX main.roster_roles_user_fill ON roster_roles(\"userSourcedId\")")
+        try fillRoles(of: "main.roster_users", from: "main.roster_roles", db)
+        try db.execute("DROP INDEX main.roster_roles_user_fill")
+    }
+
+    /// Fills the `role` and `orgSourcedIds` of every user in the table `users` from the role
+    /// records in `roles` (a table, or a subquery). A user staged for deletion is filled too;
+    /// nothing reads it.
+    private static func fillRoles(of users: String, from roles: String, _ db: Database) throws(StewardError) {
         try db.execute("""
-            UPDATE temp.stage_users SET
-              "role" = coalesce((SELECT r."role" FROM \(source) r WHERE r."userSourcedId" = stage_users."sourcedId"
+            UPDATE \(users) AS u SET
+              "role" = coalesce((SELECT r."role" FROM \(roles) r WHERE r."userSourcedId" = u."sourcedId"
                                  AND r."roleType" = 'primary' ORDER BY r."sourcedId" LIMIT 1), ''),
               "orgSourcedIds" = coalesce((SELECT group_concat(org, ',') FROM (SELECT DISTINCT r."orgSourcedId" AS org
-                                 FROM \(source) r WHERE r."userSourcedId" = stage_users."sourcedId" ORDER BY 1)), '')
-            WHERE status <> 'tobedeleted'
+                                 FROM \(roles) r WHERE r."userSourcedId" = u."sourcedId" ORDER BY 1)), '')
             """)
     }
 
@@ -247,11 +295,8 @@ enum Staging {
                 """).run([.text(entity.rawValue)])
         }
         for entity in entities {
-            // Into an empty table (a first import), rows go in first and its indexes are built
-            // once afterwards, a sort instead of a random insert per row, in the same transaction.
             let isEmpty = try db.scalarInt("SELECT NOT EXISTS (SELECT 1 FROM main.\(RosterTables.table(entity)))") == 1
-            let rebuilt = isEmpty ? RosterTables.indexes.filter { $0.entity == entity } : []
-            for index in rebuilt { try db.execute("DROP INDEX main.\(index.name)") }
+            if isEmpty { try dropIndexes(of: entity, db) }
             let columns = RosterTables.columns(entity).map(RosterTables.quoted)
             let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" } + ["modified_import = excluded.modified_import"]
             let insert = "INSERT INTO main.\(RosterTables.table(entity)) (\(columns.joined(separator: ", ")), created_import, modified_import) "
@@ -262,11 +307,32 @@ enum Staging {
                 """).run([.int(importId), .text(entity.rawValue)])
             try db.prepare(insert + "WHERE s.status <> 'tobedeleted' ORDER BY s.\"sourcedId\" ON CONFLICT (\"sourcedId\") DO NOTHING")
                 .run([.int(importId)])
-            for index in rebuilt { try db.execute(index.sql.replacingOccurrences(of: "CREATE INDEX ", with: "CREATE INDEX main.")) }
+            if isEmpty { try buildIndexes(of: entity, db) }
         }
         try db.prepare("""
             INSERT INTO main.import_changes(import_id, entity, sourced_id, kind, fields)
             SELECT ?, entity, "sourcedId", kind, fields FROM temp.diff
             """).run([.int(importId)])
+    }
+
+    /// Whether every roster table is empty: the store has never applied an import (or every
+    /// record was removed since).
+    static func rosterIsEmpty(_ db: Database) throws(StewardError) -> Bool {
+        let empty = RosterEntity.dependencyOrder.map { "NOT EXISTS (SELECT 1 FROM main.\(RosterTables.table($0)))" }
+        return try db.scalarInt("SELECT " + empty.joined(separator: " AND ")) == 1
+    }
+
+    /// A table filled from empty gets its rows first and its secondary indexes once afterwards (a
+    /// sort instead of a random insert per row), in the same transaction, so no reader ever sees
+    /// it without them.
+    static func dropIndexes(of entity: RosterEntity, _ db: Database) throws(StewardError) {
+        for index in RosterTables.indexes where index.entity == entity { try db.execute("DROP INDEX main.\(index.name)") }
+    }
+
+    /// Builds the secondary indexes ``dropIndexes(of:_:)`` dropped.
+    static func buildIndexes(of entity: RosterEntity, _ db: Database) throws(StewardError) {
+        for index in RosterTables.indexes where index.entity == entity {
+            try db.execute(index.sql.replacingOccurrences(of: "CREATE INDEX ", with: "CREATE INDEX main."))
+        }
     }
 }

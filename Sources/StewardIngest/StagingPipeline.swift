@@ -9,7 +9,7 @@ import StewardStore
 final class StagingPipeline: @unchecked Sendable {
     // Sound because every mutable field is read and written only under `condition`.
     private let condition = NSCondition()
-    private var batches: [[StagedRow]] = []
+    private var batches: [RowBatch] = []
     private var isFinished = false
     private var isCancelled = false
     private var outcome: Outcome?
@@ -26,15 +26,16 @@ final class StagingPipeline: @unchecked Sendable {
         var failure: String?
     }
 
-    /// Starts reading `file` from `drop` with `stager` on a new thread.
-    init(drop: any DropSource, file: String, stager: FileStager) {
-        let thread = Thread { [self] in read(drop: drop, file: file, stager: stager) }
+    /// Starts reading `file` from `drop` with `stager` on a new thread. With `stopsAtFirstError`,
+    /// the reading ends at the first error found, when nothing after it would be used.
+    init(drop: any DropSource, file: String, stager: FileStager, stopsAtFirstError: Bool = false) {
+        let thread = Thread { [self] in read(drop: drop, file: file, stager: stager, stopsAtFirstError: stopsAtFirstError) }
         thread.stackSize = 1 << 20
         thread.start()
     }
 
     /// The next batch of rows, or nil once the file is read (or the reading was cancelled).
-    func next() -> [StagedRow]? {
+    func next() -> RowBatch? {
         condition.lock()
         defer { condition.unlock() }
         while batches.isEmpty && !isFinished { condition.wait() }
@@ -61,7 +62,7 @@ final class StagingPipeline: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func put(_ batch: [StagedRow]) -> Bool {
+    private func put(_ batch: RowBatch) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while batches.count >= Self.capacity && !isCancelled { condition.wait() }
@@ -73,20 +74,20 @@ final class StagingPipeline: @unchecked Sendable {
 
     private struct Cancelled: Error {}
 
-    private func read(drop: any DropSource, file: String, stager initial: FileStager) {
+    private func read(drop: any DropSource, file: String, stager initial: FileStager, stopsAtFirstError: Bool) {
         var stager = initial
         var findings = FindingLog()
         var problems: [CSVProblem] = []
         var parser = CSVParser()
-        var batch: [StagedRow] = []
-        batch.reserveCapacity(Self.batchSize)
+        let newBatch = { RowBatch(width: initial.columns.count, capacity: Self.batchSize) }
+        var batch = newBatch()
         var failure: String?
         func take(_ record: CSVRecord) throws {
-            guard let row = try stager.take(record, findings: &findings) else { return }
-            batch.append(row)
+            try stager.take(record, into: &batch, findings: &findings)
+            if stopsAtFirstError && (findings.hasErrors || !problems.isEmpty) { throw Cancelled() }
             if batch.count == Self.batchSize {
                 guard put(batch) else { throw Cancelled() }
-                batch.removeAll(keepingCapacity: true)
+                batch = newBatch()
             }
         }
         do {
@@ -95,6 +96,7 @@ final class StagingPipeline: @unchecked Sendable {
             }
             try parser.finish(record: take, problem: { problems.append($0) })
             if !batch.isEmpty { _ = put(batch) }
+            stager.closeOut(findings: &findings)
         } catch is Cancelled {
             failure = nil
         } catch let error as StewardError {

@@ -178,6 +178,14 @@ public final class Statement {
         guard rc == SQLITE_OK else { throw Database.error(rc, database.rawHandle, "while binding \(Database.shape(sql))") }
     }
 
+    /// Binds UTF-8 text (1-based) where it lies, without a copy. `bytes` must have a base address
+    /// and stay unchanged until the statement has run and is bound again or reset.
+    public func bindText(_ index: Int32, inPlace bytes: UnsafeBufferPointer<UInt8>) throws(StewardError) {
+        let rc = sqlite3_bind_text(handle, index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                   Int32(bytes.count), steward_sqlite_static())
+        guard rc == SQLITE_OK else { throw Database.error(rc, database.rawHandle, "while binding \(Database.shape(sql))") }
+    }
+
     public func bindInt(_ index: Int32, _ value: Int64) throws(StewardError) {
         let rc = sqlite3_bind_int64(handle, index, value)
         guard rc == SQLITE_OK else { throw Database.error(rc, database.rawHandle, "while binding \(Database.shape(sql))") }

