@@ -217,6 +217,9 @@ public struct SharedView: Sendable {
     public func page(_ kind: SharedRecord.Kind, from roster: some RosterReading, after cursor: String?, limit: Int,
                      changedSince: Int64? = nil) throws(StewardError) -> Page {
         guard policy.isSharing, limit > 0 else { return Page(records: [], next: nil) }
+        // A kind the view holds nothing of is not read at all (sections and enrollments without
+        // `sections` granted; the district's records for a Library application).
+        guard kind.isPerson || !fieldNames(of: kind).isEmpty else { return Page(records: [], next: nil) }
         // Enough rows per read that a narrow scope does not cost a query per record, few enough
         // that a small page does not load hundreds of persons it will not return.
         let batch = min(max(limit, 64), 5000)
