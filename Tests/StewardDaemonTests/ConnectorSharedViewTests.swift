@@ -22,13 +22,7 @@ final class ConnectorViewDistrict: Sendable {
     init(students: Int, seed: UInt64) throws {
         let directory = (NSTemporaryDirectory() as NSString).standardizingPath + "/steward-connector-view-\(UUID().uuidString)"
         let drop = directory + "/drop"
-        try FileManager.default.createDirectory(atPath: drop, withIntermediateDirectories: true)
-        for file in try SyntheticDistrict(SyntheticDistrict.Options(students: students, seed: seed)).files {
-            var bytes: [UInt8] = []
-            let writer = CSVWriter(format: file.format) { bytes.append(contentsOf: $0) }
-            _ = try file.write(to: writer)
-            try Data(bytes).write(to: URL(fileURLWithPath: drop + "/" + file.name))
-        }
+        try writeSyntheticDrop(SyntheticDistrict.Options(students: students, seed: seed), to: drop)
         store = try Store(stateDirectory: directory + "/state")
         let report = RosterImporter(store: store).run(
             path: drop, options: ImportOptions(source: drop, auditCaller: AuditEvent(method: "test.import", outcome: "")))
