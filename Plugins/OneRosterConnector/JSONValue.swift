@@ -7,15 +7,6 @@ indirect enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// The value as Foundation objects, for `JSONSerialization`.
-    var foundation: Any {
-        switch self {
-        case .string(let text): return text
-        case .array(let items): return items.map(\.foundation)
-        case .object(let members): return members.mapValues(\.foundation)
-        }
-    }
-
     /// What a filter or a sort compares: the text, each text of a list, or a reference's
     /// `sourcedId` (so `school='sch-0001'` matches a class of that school).
     var comparableTexts: [String] {
@@ -26,10 +17,52 @@ indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
-    /// Compact JSON with sorted keys, so equal answers are equal bytes.
+    /// Compact JSON with keys in code-point order, so equal answers are equal bytes. Written
+    /// directly: Foundation's `JSONSerialization` with sorted keys cost more than reading the
+    /// view (it collates the keys).
     static func encode(_ object: [String: JSONValue]) -> [UInt8] {
-        let data = (try? JSONSerialization.data(withJSONObject: object.mapValues(\.foundation),
-                                                options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return Array(data)
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        JSONValue.object(object).write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout [UInt8]) {
+        switch self {
+        case .string(let text): Self.write(text, to: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                item.write(to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                Self.write(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                members[key]!.write(to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// A JSON string: `"` and `\` escaped, control characters as `\u00XX`, everything else as UTF-8.
+    private static func write(_ text: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20: out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }

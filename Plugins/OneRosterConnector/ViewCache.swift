@@ -7,8 +7,10 @@ import Foundation
 ///
 /// - A *census* of each kind of record: how many the view holds (for `X-Total-Count` and the
 ///   `last` link) and the fields its records may carry (which OneRoster properties the partner
-///   is served), as the view reports them. Kept for a minute per roster version, so counting a
-///   large view is not repeated for every page.
+///   is served), as the view reports them. Kept for ten minutes per roster version, so counting
+///   a large view is not repeated for every page of a sync. A reload that narrows a grant is
+///   safe meanwhile (a withheld field's values are gone from the view, so a filter on it
+///   matches nothing); one that widens it is served once the census is taken again.
 /// - The view cursor at each offset a page ended on, bounded in number: the next request, at
 ///   that offset, starts reading there.
 ///
@@ -36,7 +38,7 @@ final class ViewCache: @unchecked Sendable {
     private let capacity: Int
     private let censusLifetime: TimeInterval
 
-    init(capacity: Int = 20_000, censusLifetime: TimeInterval = 60) {
+    init(capacity: Int = 20_000, censusLifetime: TimeInterval = 600) {
         self.capacity = capacity
         self.censusLifetime = censusLifetime
     }
