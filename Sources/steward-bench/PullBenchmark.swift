@@ -53,17 +53,17 @@ struct PullBenchmark {
         for name in [alone] + crowd {
             try sandbox.write(Self.partnerFile(name), to: sandbox.partnerDirectory + "/\(name).conf")
         }
-        return try PullDaemon.run(in: sandbox, certificate: certificate) { daemon, port in
+        return try APIDaemon.run(in: sandbox, certificate: certificate, modules: ["oneroster"]) { daemon, port in
             let control = try daemon.client()
             let timeline = try ImportTimeline.importDrop(drop.folder, client: control)
             guard timeline.report.verdict == .applied else { throw BenchFailure("the generated drop was not applied", daemonLog: daemon.log) }
             let afterImport = try ProcessStatus(pid: daemon.pid)
             let connect = { (name: String) in try PartnerPuller.connect(name, port: port, caFile: certificate.certificateFile, control: control) }
             let lone = try connect(alone), many = try crowd.map(connect)
-            let peakResets = PullDaemon.resetPeakResidentSize(of: daemon.pid)
+            let peakResets = APIDaemon.resetPeakResidentSize(of: daemon.pid)
             let single = try PullRound.run([lone])
             let singlePeak = try ProcessStatus(pid: daemon.pid).peakResidentBytes
-            _ = PullDaemon.resetPeakResidentSize(of: daemon.pid)
+            _ = APIDaemon.resetPeakResidentSize(of: daemon.pid)
             let concurrent = try PullRound.run(many)
             let concurrentPeak = try ProcessStatus(pid: daemon.pid).peakResidentBytes
             let shell = try ViewsBenchmark.shellDump(database: daemon.sandbox.databasePath)

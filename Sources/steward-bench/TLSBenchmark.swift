@@ -44,7 +44,7 @@ struct TLSBenchmark {
         Leftovers.shared.add(scratch)
         defer { Leftovers.shared.remove(scratch) }
         let certificate = try BenchCertificate(in: scratch.root)
-        let stewardHandshakes = try APIDaemon.run(in: scratch, certificate: certificate) { port in
+        let stewardHandshakes = try APIDaemon.run(in: scratch, certificate: certificate, modules: ["probe"]) { _, port in
             try HandshakeRate.measure(port: port, seconds: handshakeSeconds)
         }
         let opensslHandshakes = try OpenSSLServer.run(certificate: certificate) { port in
@@ -76,41 +76,6 @@ struct BenchCertificate {
             "-keyout", keyFile, "-out", certificateFile,
         ]))
         chmod(keyFile, 0o644)  // nginx's workers and stewardd read it; it guards nothing but the bench.
-    }
-}
-
-/// A `stewardd` with an `[API]` section on 127.0.0.1, on the scratch folder's configuration.
-enum APIDaemon {
-    static func run<T>(in sandbox: Sandbox, certificate: BenchCertificate, _ body: (_ port: Int) throws -> T) throws -> T {
-        for file in [Binaries.stewardd, Binaries.probeModule] where !FileManager.default.fileExists(atPath: file) {
-            throw BenchFailure("\(file) does not exist; build every product first (swift build -c release)")
-        }
-        try sandbox.writeConfiguration(extra: """
-
-            [API]
-            Listen=127.0.0.1:0
-            Certificate=\(certificate.certificateFile)
-            PrivateKey=\(certificate.keyFile)
-            """)
-        let daemon: DaemonProcess
-        do { daemon = try DaemonProcess(sandbox: sandbox) }
-        catch { throw BenchFailure("could not start \(Binaries.stewardd): \(error)") }
-        Leftovers.shared.add(daemon)
-        let outcome = Result { () throws -> T in
-            do { _ = try daemon.waitUntilReady() }
-            catch { throw BenchFailure("stewardd did not get ready", daemonLog: daemon.log) }
-            let reply = try daemon.client().call(ControlRequest(method: ControlMethod.status.rawValue))
-            guard let port = try reply.decode(ServiceStatus.self).api?.port, port > 0 else {
-                throw BenchFailure("stewardd's status shows no partner listener port", daemonLog: daemon.log)
-            }
-            return try body(port)
-        }
-        let status = Leftovers.shared.stop(daemon)
-        let value = try outcome.get()
-        guard status == 0 else {
-            throw BenchFailure("stewardd exited with status \(status) on SIGTERM instead of 0", daemonLog: daemon.log)
-        }
-        return value
     }
 }
 

@@ -6,18 +6,20 @@ import StewardControl
 import StewardHarness
 
 /// A `stewardd` on the benchmark's sandbox with the partner listener (`[API]` on 127.0.0.1, an
-/// ephemeral port) and the `oneroster` module, stopped when the benchmark is done with it. The
-/// partner files must be in the sandbox's partner folder before it starts.
-enum PullDaemon {
+/// ephemeral port) and the connector `modules`, stopped when the benchmark is done with it.
+/// Partner files must be in the sandbox's partner folder before it starts.
+enum APIDaemon {
     /// Writes the configuration, starts the daemon, waits for `READY=1`, hands it to `body` with
     /// the listener's port, then stops it with SIGTERM. A daemon that does not get ready, fails a
     /// call or exits badly on SIGTERM is a ``BenchFailure`` carrying its log.
-    static func run<T>(in sandbox: Sandbox, certificate: BenchCertificate, _ body: (DaemonProcess, _ port: Int) throws -> T) throws -> T {
-        for file in [Binaries.stewardd, Binaries.oneRosterModule] where !FileManager.default.fileExists(atPath: file) {
+    static func run<T>(in sandbox: Sandbox, certificate: BenchCertificate, modules: [String],
+                       _ body: (DaemonProcess, _ port: Int) throws -> T) throws -> T {
+        let libraries = ["probe": Binaries.probeModule, "oneroster": Binaries.oneRosterModule]
+        for file in [Binaries.stewardd] + modules.compactMap({ libraries[$0] }) where !FileManager.default.fileExists(atPath: file) {
             throw BenchFailure("\(file) does not exist; build every product first (swift build, or swift build -c release), "
                 + "or point STEWARD_BIN_DIR at the folder that holds stewardd")
         }
-        try sandbox.writeConfiguration(modules: ["oneroster"], extra: """
+        try sandbox.writeConfiguration(modules: modules, extra: """
 
             [API]
             Listen=127.0.0.1:0
