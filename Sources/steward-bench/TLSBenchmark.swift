@@ -19,6 +19,7 @@ struct TLSBenchmark {
             """,
         options: [
             ("--s-time N", "seconds each openssl s_time run lasts (default 5)"),
+            ("--rounds N", "handshake rounds, Steward and s_server taking turns; the medians are compared (default 3)"),
             ("--seconds N", "seconds each wrk run lasts (default 10)"),
             ("--connections N", "wrk connections (default 32)"),
             ("--threads N", "wrk threads (default 2)"),
@@ -26,6 +27,7 @@ struct TLSBenchmark {
     ) { options in
         let benchmark = TLSBenchmark(
             handshakeSeconds: try options.integer("--s-time", default: 5, in: 1...600),
+            rounds: try options.integer("--rounds", default: 3, in: 1...99),
             load: WrkLoad(seconds: try options.integer("--seconds", default: 10, in: 1...600),
                           connections: try options.integer("--connections", default: 32, in: 1...10_000),
                           threads: try options.integer("--threads", default: 2, in: 1...256)))
@@ -34,6 +36,7 @@ struct TLSBenchmark {
     }
 
     var handshakeSeconds: Int
+    var rounds: Int
     var load: WrkLoad
 
     func measure() throws -> TLSReport {
@@ -44,11 +47,19 @@ struct TLSBenchmark {
         Leftovers.shared.add(scratch)
         defer { Leftovers.shared.remove(scratch) }
         let certificate = try BenchCertificate(in: scratch.root)
-        let stewardHandshakes = try APIDaemon.run(in: scratch, certificate: certificate, modules: ["probe"]) { _, port in
-            try HandshakeRate.measure(port: port, seconds: handshakeSeconds)
-        }
-        let opensslHandshakes = try OpenSSLServer.run(certificate: certificate) { port in
-            try HandshakeRate.measure(port: port, seconds: handshakeSeconds)
+        // Both servers run at once and take turns, so a passing disturbance of the machine falls
+        // on both; the medians of the rounds are compared.
+        let (stewardHandshakes, opensslHandshakes) = try APIDaemon.run(in: scratch, certificate: certificate, modules: ["probe"]) {
+            _, stewardPort in
+            try OpenSSLServer.run(certificate: certificate) { opensslPort in
+                var steward: [HandshakeRate] = [], openssl: [HandshakeRate] = []
+                for _ in 0..<rounds {
+                    steward.append(try HandshakeRate.measure(port: stewardPort, seconds: handshakeSeconds))
+                    openssl.append(try HandshakeRate.measure(port: opensslPort, seconds: handshakeSeconds))
+                }
+                func median(_ rates: [HandshakeRate]) -> HandshakeRate { rates.sorted { $0.perSecond < $1.perSecond }[rates.count / 2] }
+                return (median(steward), median(openssl))
+            }
         }
         let body = JSONBody.make(bytes: JSONBody.size)
         let stewardThroughput = try InProcessHTTPSServer.run(certificate: certificate, path: JSONBody.path, body: body) { port in
@@ -57,7 +68,7 @@ struct TLSBenchmark {
         let nginxThroughput = try NginxServer.run(in: scratch.root, certificate: certificate, path: JSONBody.path, body: body) { port in
             try load.measure(port: port, path: JSONBody.path, expectedBytes: body.count)
         }
-        return TLSReport(handshakeSeconds: handshakeSeconds, load: load,
+        return TLSReport(handshakeSeconds: handshakeSeconds, rounds: rounds, load: load,
                          handshakes: (stewardHandshakes, opensslHandshakes), throughput: (stewardThroughput, nginxThroughput))
     }
 }

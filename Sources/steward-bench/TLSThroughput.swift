@@ -143,6 +143,7 @@ enum NginxServer {
 /// What `tls` measured, as the block of figures it prints.
 struct TLSReport {
     var handshakeSeconds: Int
+    var rounds: Int
     var load: WrkLoad
     var handshakes: (steward: HandshakeRate, openssl: HandshakeRate)
     var throughput: (steward: Throughput, nginx: Throughput)
@@ -156,7 +157,7 @@ struct TLSReport {
         let width = labels.map(\.count).max()!
         return [
             "steward-bench tls (\(ProcessInfo.processInfo.activeProcessorCount) cores, \(StartupReport.buildKind), ECDSA P-256 certificate)",
-            "TLS 1.3 full handshakes (openssl s_time -new -tls1_3, \(handshakeSeconds) s each, one client):",
+            "TLS 1.3 full handshakes (openssl s_time -new -tls1_3, \(handshakeSeconds) s each, one client; median of \(rounds) rounds taken in turn):",
             Figure.line("  " + labels[0], width + 2, "\(Figure.grouped(Int(h.steward.perSecond.rounded()))) handshakes/s"),
             Figure.line("  " + labels[1], width + 2, "\(Figure.grouped(Int(h.openssl.perSecond.rounded()))) handshakes/s"),
             Figure.line("  " + labels[4], width + 2, String(format: "%.2f× (target ≥ 0.90×)", handshakeRatio)),
