@@ -163,7 +163,7 @@ struct TLSReport {
             Figure.line("  " + labels[4], width + 2, String(format: "%.2f× (target ≥ 0.90×)", handshakeRatio)),
             "HTTPS keep-alive, GET of a \(JSONBody.size / 1024) KiB JSON body, TLS 1.3 (\(load.description)):",
             "  Steward's side is the daemon's HTTPS server class (StewardTLS.HTTPSServer) run in-process on one serial",
-            "  queue per core, as stewardd runs it: stewardd itself has no 64 KiB route until the connectors land.",
+            "  queue per core, as stewardd runs it: stewardd's own routes answer from the roster, not a fixed body.",
             Figure.line("  " + labels[2], width + 2, Self.figures(t.steward)),
             Figure.line("  " + labels[3], width + 2, Self.figures(t.nginx)),
             Figure.line("  " + labels[4], width + 2, String(format: "%.2f× requests/s, %.2f× MB/s (target ≥ 0.60×)", requestRatio, byteRatio)),
