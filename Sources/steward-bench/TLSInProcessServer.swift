@@ -6,8 +6,8 @@ import Foundation
 import StewardTLS
 
 /// Steward's HTTPS server class, run in this process with one route that answers `body`, on one
-/// serial queue per core as stewardd's event loops are: the daemon's own listener has no route
-/// with a 64 KiB body until the connectors land.
+/// serial queue per core as stewardd's event loops are: the daemon's own routes answer from the
+/// roster, not with a fixed body (the pull benchmark measures them).
 enum InProcessHTTPSServer {
     static func run<T>(certificate: BenchCertificate, path: String, body: [UInt8], _ measure: (_ port: Int) throws -> T) throws -> T {
         signal(SIGPIPE, SIG_IGN)  // HTTPSServer requires it: OpenSSL writes to sockets whose peer may be gone.
