@@ -16,15 +16,22 @@ struct PullGateway: Sendable {
     let secret: DistrictSecret
     let partners: PartnerAccessTable
     let rates = RateLimiter()
+    let rateAudits = OncePerMinute()
 
     /// Answers `request` for `connector`'s `kind`. Slow (reads the store): call it off the loops.
     func respond(to request: HTTPRequest, context: HTTPRequestContext, connector: any PullConnector, kind: String) -> HTTPResponse {
         let started = Date()
         let path = request.path.removingPercentEncoding ?? request.path
         func refuse(_ refusal: PartnerRefusal, partner: String?, detail: String) -> HTTPResponse {
-            if partner != nil || refusal != .unauthenticated {
-                audit(partner: partner, path: path, status: refusal.status, detail: detail, context: context)
+            // Requests without a valid token are not audited (anyone can send them), and a
+            // partner held back by its rate is audited once a minute, not once a request.
+            let audited: Bool
+            switch refusal {
+            case .unauthenticated: audited = false
+            case .rateLimited: audited = partner.map { rateAudits.shouldRecord($0) } ?? false
+            default: audited = true
             }
+            if audited { audit(partner: partner, path: path, status: refusal.status, detail: detail, context: context) }
             return Self.http(connector.refuse(refusal, kind: kind))
         }
         guard let token = Self.bearerToken(request), let grant = try? store.read({ db throws(StewardError) in
@@ -132,6 +139,19 @@ final class RateLimiter: Sendable {
             guard bucket.tokens >= 1 else { return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up))) }
             bucket.tokens -= 1
             return nil
+        }
+    }
+}
+
+/// Says yes to a key at most once a minute.
+final class OncePerMinute: Sendable {
+    private let last = Mutex<[String: Date]>([:])
+
+    func shouldRecord(_ key: String, now: Date = Date()) -> Bool {
+        last.withLock { last in
+            if let previous = last[key], now.timeIntervalSince(previous) < 60 { return false }
+            last[key] = now
+            return true
         }
     }
 }
