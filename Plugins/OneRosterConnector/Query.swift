@@ -27,7 +27,10 @@ struct Query: Sendable, Equatable {
             query.limit = min(limit, maximumLimit)
         }
         if let text = value("offset") {
-            guard let offset = Int(text), offset >= 0 else { throw .invalidData("offset is a whole number from 0") }
+            // The specification's offset is an int32; a larger one would overflow the paging sums.
+            guard let offset = Int(text), (0...Int(Int32.max)).contains(offset) else {
+                throw .invalidData("offset is a whole number from 0 to \(Int32.max)")
+            }
             query.offset = offset
         }
         if let text = value("fields") {
@@ -65,7 +68,7 @@ struct Query: Sendable, Equatable {
         }
         let last = total == 0 ? 0 : (total - 1) / limit * limit
         var parts: [String] = []
-        if offset + limit < total { parts.append(link(offset + limit, "next")) }
+        if offset < total - limit { parts.append(link(offset + limit, "next")) }
         if offset > 0 { parts.append(link(max(0, offset - limit), "prev")) }
         parts.append(link(0, "first"))
         parts.append(link(last, "last"))

@@ -29,9 +29,10 @@ struct Responder {
         if let sort = query.sort { try checkServed([sort], code: .invalidData, what: "sort") }
         let (records, total) = route.membership == nil && route.types == nil && query.readsInViewOrder
             ? try pageInViewOrder() : try pageOfWholeCollection()
-        disclose(records, properties)
         let build = try builder()
         let objects = records.map { JSONValue.object(project(build($0), properties)) }
+        // Only once the answer is built, so nothing is recorded for an answer that fails.
+        disclose(records, properties)
         var response = Self.json(200, [route.entity.plural: .array(objects)])
         response.headers += [("X-Total-Count", String(total)),
                              ("Link", query.links(path: request.path, pairs: request.query, total: total))]

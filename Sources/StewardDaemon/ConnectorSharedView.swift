@@ -137,11 +137,3 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
                          }, version: record.version)
     }
 }
-
-extension Daemon {
-    /// The view a connector is handed for `name`: nil when there is no such partner.
-    func connectorView(for name: String) throws(StewardError) -> ConnectorSharedView? {
-        guard let partner = partners.partners[name] else { return nil }
-        return ConnectorSharedView(view: try sharedView(of: partner), store: store, secret: secret, rosterVersion: try rosterVersion())
-    }
-}

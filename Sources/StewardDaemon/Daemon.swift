@@ -332,6 +332,7 @@ enum ConfigurationChanges {
             ("SocketMode", old.socketMode != new.socketMode),
             ("MaxConnections", old.maxControlConnections != new.maxControlConnections),
             ("[API] Listen", old.api?.listen != new.api?.listen),
+            ("[API] TokenLifetime", old.api?.tokenLifetime != new.api?.tokenLifetime),
         ]
         for (key, changed) in restartOnly where changed {
             changes.append("\(key) changed; it takes effect at the next restart")

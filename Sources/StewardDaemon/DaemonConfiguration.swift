@@ -216,9 +216,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
             if let entry = file.first("API", "TokenLifetime") {
                 let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600]
                 let unit = entry.value.last.flatMap { units[$0] }
-                let number = Int(unit == nil ? entry.value : String(entry.value.dropLast()))
-                if let number, (60...86_400).contains(number * (unit ?? 1)) {
-                    settings.tokenLifetime = number * (unit ?? 1)
+                // The number is bounded before it is multiplied, so no value can overflow.
+                let seconds = Int(unit == nil ? entry.value : String(entry.value.dropLast()))
+                    .flatMap { (1...86_400).contains($0) ? $0 * (unit ?? 1) : nil }
+                if let seconds, (60...86_400).contains(seconds) {
+                    settings.tokenLifetime = seconds
                 } else {
                     problem(entry, "'\(entry.value.prefix(20))' is not a lifetime from 60s to 24h, such as 3600, 30m or 1h")
                 }

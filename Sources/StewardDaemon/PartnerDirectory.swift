@@ -8,9 +8,7 @@ import StewardTLS
 /// One partner file as the daemon read it: the partner, every requirement it does not meet
 /// (agreement baseline, transport, connector settings), and the TLS client context its
 /// `[Transport]` describes, built once here and reused for every connection.
-struct LoadedPartner: @unchecked Sendable {
-    // Sound because every stored property is immutable; TLSClientContext is Sendable itself and
-    // PartnerFile is a value.
+struct LoadedPartner: Sendable {
     let file: PartnerFile
     /// What the file's `[Transport]` and `[Connector]` sections get wrong. These depend only on
     /// the file, so they are found once at load; the baseline is checked again every day.

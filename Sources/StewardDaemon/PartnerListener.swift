@@ -8,8 +8,8 @@ import StewardTLS
 
 /// The HTTPS listener partners pull from (`[API]`): the TLS policy's server context, held so a
 /// reload can swap the certificate without dropping open connections, and the server on the
-/// daemon's event loops. It serves the OAuth token endpoint; connector modules will mount their
-/// routes beside it. Every other path answers 404.
+/// daemon's event loops. It serves the OAuth token endpoint and the routes of the pull
+/// connectors' modules. Every other path answers 404.
 final class PartnerListener: Sendable {
     let settings: DaemonConfiguration.APISettings
     let contexts: TLSServerContextHolder
@@ -26,6 +26,8 @@ final class PartnerListener: Sendable {
         self.settings = settings
         var router = HTTPRouter()
         router.register(TokenEndpoint.path, methods: [.post], deferred: { request, context, responder in
+            // An address past its failed attempts is answered at once, not queued behind hashes.
+            if let refusal = tokens.refusal(for: context) { return responder.respond(refusal) }
             Self.tokenQueue.async { responder.respond(tokens.respond(to: request, context: context)) }
         })
         var mounted: Set<String> = [TokenEndpoint.path]

@@ -51,9 +51,12 @@ extension Daemon {
             }
             for name in recorded.keys.sorted() where partners.partners[name] == nil {
                 try store.write { db throws(StewardError) in
+                    // Its credentials and tokens go with it: a file that comes back under the
+                    // same name needs new ones.
+                    try CredentialRecords.revoke(name, db: db)
                     try PartnerRecords.record(name, state: nil, audit: AuditEvent(
                         caller: caller, method: "partner.state", target: name, outcome: "ok",
-                        detail: "\(recorded[name]?.state ?? "") → removed: its file is gone; sharing stopped"), db: db)
+                        detail: "\(recorded[name]?.state ?? "") → removed: its file is gone; sharing stopped, credentials revoked"), db: db)
                 }
                 Log.warning("partner \(name): removed; sharing stopped")
             }
@@ -69,21 +72,24 @@ extension Daemon {
     func publishPartnerAccess() {
         let today = Self.today()
         let paused = (try? sharingState().paused) ?? true
+        let version = (try? rosterVersion()) ?? 0
         let table = partners.partners.mapValues { partner in
-            let state = partner.standing(today: today, configuration: configuration).state
-            return PartnerAccess(state: paused && state == .active ? .inactive : state,
+            let standing = partner.standing(today: today, configuration: configuration)
+            return PartnerAccess(state: paused && standing.state == .active ? .inactive : standing.state,
                                  scopes: OAuthScope.available(to: partner.file.grant.fields),
                                  clientCertificatePins: partner.clientCertificatePins, connector: partner.file.connector,
-                                 policy: try? sharedView(of: partner).policy,
-                                 requestsPerMinute: partner.file.access.requestsPerMinute)
+                                 policy: try? sharedView(of: partner, standing: standing, paused: paused).policy,
+                                 requestsPerMinute: partner.file.access.requestsPerMinute, rosterVersion: version)
         }
         partnerAccess.replace(with: table)
     }
 
     /// The view `partner` has now; with `preview`, the one it would have once active.
-    func sharedView(of partner: LoadedPartner, preview: Bool = false) throws(StewardError) -> StewardCore.SharedView {
-        let standing = partner.standing(today: Self.today(), configuration: configuration)
-        let paused = (try sharingState()).paused
+    func sharedView(of partner: LoadedPartner, preview: Bool = false, standing known: PartnerStanding? = nil,
+                    paused knownPause: Bool? = nil) throws(StewardError) -> StewardCore.SharedView {
+        let standing = known ?? partner.standing(today: Self.today(), configuration: configuration)
+        var paused = false
+        if let knownPause { paused = knownPause } else { paused = try sharingState().paused }
         let adopted = partner.file.kind == .library
             ? try store.read { db throws(StewardError) in try PartnerRecords.adoptedSections(partner: partner.file.name, db: db) }
             : []

@@ -21,25 +21,32 @@ struct PullGateway: Sendable {
     /// Answers `request` for `connector`'s `kind`. Slow (reads the store): call it off the loops.
     func respond(to request: HTTPRequest, context: HTTPRequestContext, connector: any PullConnector, kind: String) -> HTTPResponse {
         let started = Date()
-        let path = request.path.removingPercentEncoding ?? request.path
+        let method = request.method.rawValue
+        // Segments are decoded one by one: an encoded `/` or a dot segment is refused, so no
+        // spelling of a path reaches a connector other than the one its plain spelling does.
+        guard let path = Self.decodedPath(request.path) else {
+            return HTTPResponse.text(.badRequest, "The path has an encoded / or a . or .. segment; send it plainly.\n")
+        }
         func refuse(_ refusal: PartnerRefusal, partner: String?, detail: String) -> HTTPResponse {
-            // Requests without a valid token are not audited (anyone can send them), and a
-            // partner held back by its rate is audited once a minute, not once a request.
-            let audited: Bool
-            switch refusal {
-            case .unauthenticated: audited = false
-            case .rateLimited: audited = partner.map { rateAudits.shouldRecord($0) } ?? false
-            default: audited = true
+            // Requests without a valid token are not audited (anyone can send them); a partner's
+            // refusals are audited once a minute per kind of refusal, so a partner that keeps
+            // asking cannot flood the audit log.
+            if let partner, rateAudits.shouldRecord("\(partner)|\(refusal.status)") {
+                audit(partner: partner, method: method, path: path, status: refusal.status, detail: detail, context: context)
             }
-            if audited { audit(partner: partner, path: path, status: refusal.status, detail: detail, context: context) }
             return Self.http(connector.refuse(refusal, kind: kind))
         }
-        guard let token = Self.bearerToken(request), let grant = try? store.read({ db throws(StewardError) in
-            try CredentialRecords.grant(of: token, db: db)
-        }) else {
-            return refuse(.unauthenticated, partner: nil, detail: "no valid bearer token")
+        guard let token = Self.bearerToken(request) else { return refuse(.unauthenticated, partner: nil, detail: "no bearer token") }
+        let found: AccessGrant?
+        do { found = try store.read { db throws(StewardError) in try CredentialRecords.grant(of: token, db: db) } }
+        catch { return refuse(.unavailable, partner: nil, detail: "the store cannot be read") }
+        guard let grant = found else { return refuse(.unauthenticated, partner: nil, detail: "no valid bearer token") }
+        // The rate comes first: whatever else is wrong, a partner's requests are bounded.
+        let perMinute = partners[grant.partner]?.requestsPerMinute ?? 600
+        if let wait = rates.retryAfter(grant.partner, perMinute: perMinute) {
+            return refuse(.rateLimited(retryAfterSeconds: wait), partner: grant.partner, detail: "rate limit \(perMinute)/min")
         }
-        guard let access = partners[grant.partner], access.state == .active, let policy = access.policy else {
+        guard let access = partners[grant.partner], access.state == .active, var policy = access.policy else {
             let state = partners[grant.partner]?.state.rawValue ?? "removed"
             return refuse(.forbidden(reason: "partner \(grant.partner) is \(state)"), partner: grant.partner, detail: "partner is \(state)")
         }
@@ -51,26 +58,30 @@ struct PullGateway: Sendable {
             return refuse(.forbidden(reason: "this partner must present its client certificate"), partner: grant.partner,
                           detail: "client certificate missing or not the partner's")
         }
-        if let wait = rates.retryAfter(grant.partner, perMinute: access.requestsPerMinute) {
-            return refuse(.rateLimited(retryAfterSeconds: wait), partner: grant.partner, detail: "rate limit \(access.requestsPerMinute)/min")
-        }
+        // A token's scopes bound what it reads, whatever the connector does: without the
+        // demographics scope (or once the grant no longer offers it) no demographic field.
+        let scopes = grant.scopes.intersection(access.scopes)
+        if !scopes.contains(.rosterDemographics) { policy.fields = policy.fields.filter { $0.tier != .demographic } }
         let view = ConnectorSharedView(
             view: StewardCore.SharedView(policy: policy) { [secret] in secret.pseudonym(partner: grant.partner, sourcedId: $0) },
-            store: store, secret: secret, rosterVersion: Int64((try? store.setting("roster.version")) ?? nil ?? "0") ?? 0)
+            store: store, secret: secret, rosterVersion: access.rosterVersion)
         let recorder = SentRecords()
         let answer = connector.serve(PartnerRequest(
-            method: request.method.rawValue, path: path, query: Self.queryPairs(request.query),
+            method: method, path: path, query: Self.queryPairs(request.query),
             headers: request.headers.map { ($0.name, $0.value) }, partner: grant.partner,
-            scopes: Set(grant.scopes.map(\.rawValue)), view: view, disclosures: recorder), kind: kind)
-        let sent = recorder.entries
+            scopes: Set(scopes.map(\.rawValue)), view: view, disclosures: recorder), kind: kind)
+        // A HEAD answer carries no body: nothing was disclosed.
+        let sent = request.method == .head ? [] : recorder.entries
+        let sentIds = Set(sent.flatMap(\.ids))
         do {
             try store.write { db throws(StewardError) in
-                try PseudonymIndex.record(partner: grant.partner, entries: view.issuedIds, db: db)
+                // Only the ids the partner was handed can come back to be looked up.
+                try PseudonymIndex.record(partner: grant.partner, entries: view.issuedIds.filter { sentIds.contains($0.pseudonym) }, db: db)
                 for entry in sent {
                     try DisclosureRecords.record(partner: grant.partner, persons: view.persons(entry.ids), fields: entry.fields, at: started, db: db)
                 }
-                _ = try AuditLog.append(auditEvent(partner: grant.partner, path: path, status: answer.status,
-                    detail: "\(Set(sent.flatMap(\.ids)).count) record(s), \(answer.body.count) bytes", context: context), in: db)
+                _ = try AuditLog.append(auditEvent(partner: grant.partner, method: method, path: path, status: answer.status,
+                    detail: "\(sentIds.count) record(s), \(answer.body.count) bytes", context: context), in: db)
             }
         } catch {
             // Nothing leaves unrecorded.
@@ -80,14 +91,26 @@ struct PullGateway: Sendable {
         return Self.http(answer)
     }
 
-    private func auditEvent(partner: String?, path: String, status: Int, detail: String, context: HTTPRequestContext) -> AuditEvent {
+    private func auditEvent(partner: String?, method: String, path: String, status: Int, detail: String,
+                            context: HTTPRequestContext) -> AuditEvent {
         AuditEvent(method: "partner.pull", target: partner ?? "unknown client", outcome: status < 400 ? "ok" : "refused",
-                   detail: "GET \(path.prefix(200)) → \(status); \(detail); \(context.tlsVersion ?? "?") \(context.cipherSuite ?? "?")")
+                   detail: "\(method) \(path.prefix(200)) → \(status); \(detail); \(context.tlsVersion ?? "?") \(context.cipherSuite ?? "?")")
     }
 
-    private func audit(partner: String?, path: String, status: Int, detail: String, context: HTTPRequestContext) {
-        do { try store.audit(auditEvent(partner: partner, path: path, status: status, detail: detail, context: context)) }
+    private func audit(partner: String?, method: String, path: String, status: Int, detail: String, context: HTTPRequestContext) {
+        do { try store.audit(auditEvent(partner: partner, method: method, path: path, status: status, detail: detail, context: context)) }
         catch { Log.error("audit: cannot append partner.pull: \(error)") }
+    }
+
+    /// `path` with each segment percent-decoded; nil when a segment decodes to something with a
+    /// `/`, to `.` or `..`, or does not decode.
+    static func decodedPath(_ path: String) -> String? {
+        var segments: [String] = []
+        for raw in path.split(separator: "/", omittingEmptySubsequences: false) {
+            guard let segment = raw.removingPercentEncoding, !segment.contains("/"), segment != ".", segment != ".." else { return nil }
+            segments.append(segment)
+        }
+        return segments.joined(separator: "/")
     }
 
     static func bearerToken(_ request: HTTPRequest) -> String? {

@@ -19,6 +19,8 @@ struct PartnerAccess: Sendable, Equatable {
     /// What its view holds, with the Library adoptions in force when it was published.
     var policy: SharingPolicy?
     var requestsPerMinute: Int = 600
+    /// The roster version the published policy was made for.
+    var rosterVersion: Int64 = 0
 
     /// Whether a request over a connection with `context` comes from the partner's own client
     /// certificate, when its file binds one.
@@ -51,12 +53,18 @@ struct TokenEndpoint: Sendable {
 
     static let path = "/oauth/token"
 
-    func respond(to request: HTTPRequest, context: HTTPRequestContext) -> HTTPResponse {
+    /// The 429 for a client address that has used up its failed attempts, or nil. Cheap: the
+    /// listener asks it on the event loop, before queuing the request behind slow hashes.
+    func refusal(for context: HTTPRequestContext) -> HTTPResponse? {
         let address = context.clientAddress.map(FailureLimiter.host) ?? "?"
-        if let wait = failures.retryAfter(address) {
-            return Self.json(.tooManyRequests, ["error": "slow_down", "error_description": "too many failed attempts; try again later"],
-                             headers: [("Retry-After", String(wait))])
-        }
+        guard let wait = failures.retryAfter(address) else { return nil }
+        return Self.json(.tooManyRequests, ["error": "slow_down", "error_description": "too many failed attempts; try again later"],
+                         headers: [("Retry-After", String(wait))])
+    }
+
+    func respond(to request: HTTPRequest, context: HTTPRequestContext) -> HTTPResponse {
+        if let refusal = refusal(for: context) { return refusal }
+        let address = context.clientAddress.map(FailureLimiter.host) ?? "?"
         let response = answer(request, context: context)
         if response.status == .unauthorized { failures.record(address) }
         return response
@@ -92,7 +100,9 @@ struct TokenEndpoint: Sendable {
         let stored: StoredCredentials?
         do { stored = try store.read { db throws(StewardError) in try CredentialRecords.credentials(clientId: credentials.id, db: db) } }
         catch { return Self.error(.serviceUnavailable, "temporarily_unavailable", "the store cannot be read now") }
+        // An unknown client id costs the same hash as a known one, so timing does not tell.
         guard let stored, stored.accepts(secret: credentials.secret) else {
+            if stored == nil { _ = StoredCredentials.decoy.accepts(secret: credentials.secret) }
             audit(partner: stored?.partner, context: context, outcome: "refused", detail: "invalid client credentials")
             return Self.unauthorized("the client id or secret is wrong")
         }
@@ -108,6 +118,7 @@ struct TokenEndpoint: Sendable {
         var scopes = access.scopes
         if let requested = form["scope"] {
             let words = requested.split(separator: " ").map(String.init)
+            guard !words.isEmpty else { return Self.error(.badRequest, "invalid_scope", "scope names at least one scope, or leave it out") }
             let asked = words.compactMap(OAuthScope.init(word:))
             guard asked.count == words.count, Set(asked).isSubset(of: access.scopes) else {
                 return Self.error(.badRequest, "invalid_scope", "the scopes this client may ask for: "
@@ -198,16 +209,25 @@ final class FailureLimiter: Sendable {
     private let attempts: Int
     private let window: TimeInterval
     private let failures = Mutex<[String: [Date]]>([:])
+    private let sweptAt = Mutex(0)
 
     init(attempts: Int, per seconds: TimeInterval) {
         self.attempts = attempts
         window = seconds
     }
 
-    /// `203.0.113.7` from `203.0.113.7:51234`, `2001:db8::7` from `[2001:db8::7]:51234`.
+    /// `203.0.113.7` from `203.0.113.7:51234`; for IPv6 the /64 a host is given, `2001:db8:0:1`
+    /// from `[2001:db8:0:1::7]:51234`, since one host may use any address of it.
     static func host(_ address: String) -> String {
-        if address.hasPrefix("["), let end = address.firstIndex(of: "]") { return String(address[address.index(after: address.startIndex)..<end]) }
-        return address.split(separator: ":").first.map(String.init) ?? address
+        guard address.hasPrefix("["), let end = address.firstIndex(of: "]") else {
+            return address.split(separator: ":").first.map(String.init) ?? address
+        }
+        let ip = address[address.index(after: address.startIndex)..<end]
+        var groups = ip.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        if let gap = groups.firstIndex(of: ""), groups.count < 8 {
+            groups.replaceSubrange(gap...gap, with: Array(repeating: "0", count: 8 - groups.count + 1))
+        }
+        return groups.prefix(4).joined(separator: ":")
     }
 
     /// Seconds to wait when `key` has used up its attempts; nil when it may try.
@@ -222,7 +242,12 @@ final class FailureLimiter: Sendable {
 
     func record(_ key: String, now: Date = Date()) {
         failures.withLock { table in
-            if table.count > 10_000 { table = table.filter { $0.value.contains { now.timeIntervalSince($0) < window } } }
+            // Forget stale keys when the table has doubled since the last time, so a flood of
+            // addresses costs a sweep now and then, not one per failure.
+            if table.count > max(10_000, 2 * sweptAt.withLock { $0 }) {
+                table = table.filter { $0.value.contains { now.timeIntervalSince($0) < window } }
+                sweptAt.withLock { $0 = table.count }
+            }
             table[key, default: []].append(now)
         }
     }

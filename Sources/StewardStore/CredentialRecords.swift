@@ -11,6 +11,12 @@ public struct StoredCredentials: Sendable, Equatable {
     public var iterations: Int
     public var createdAt: String
 
+    /// Credentials no secret matches, checked for an unknown client id so that it costs the
+    /// same time as a known one.
+    public static let decoy = StoredCredentials(partner: "", clientId: "", salt: Array(repeating: 0, count: 16),
+                                                hash: Array(repeating: 0, count: 32), iterations: SecretHash.defaultIterations,
+                                                createdAt: "")
+
     /// Whether `secret` is this client's secret (PBKDF2, compared in constant time).
     public func accepts(secret: String) -> Bool {
         Digest.isEqual(SecretHash.pbkdf2SHA256(secret: Array(secret.utf8), salt: salt, iterations: iterations), hash)
@@ -45,6 +51,12 @@ public enum CredentialRecords {
         try db.prepare("DELETE FROM access_tokens WHERE partner = ?").run([.text(partner)])
         _ = try AuditLog.append(event, in: db)
         return (clientId, secret)
+    }
+
+    /// Deletes `partner`'s credentials and every token issued to it.
+    public static func revoke(_ partner: String, db: Database) throws(StewardError) {
+        try db.prepare("DELETE FROM access_tokens WHERE partner = ?").run([.text(partner)])
+        try db.prepare("DELETE FROM partner_credentials WHERE partner = ?").run([.text(partner)])
     }
 
     /// The credentials with `clientId`, or of `partner`.

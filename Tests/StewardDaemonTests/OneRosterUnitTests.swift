@@ -188,6 +188,7 @@ enum OneRosterFixture {
         #expect(try Query.parse([("limit", "5000")]).limit == 1000)
         #expect(throws: StatusInfo.self) { try Query.parse([("limit", "0")]) }
         #expect(throws: StatusInfo.self) { try Query.parse([("offset", "-1")]) }
+        #expect(throws: StatusInfo.self, "an offset past int32 would overflow the paging sums") { try Query.parse([("offset", "9223372036854775807")]) }
         #expect(throws: StatusInfo.self) { try Query.parse([("orderBy", "sideways")]) }
         #expect(try Query.parse([("fields", "givenName, grades")]).fields == ["givenName", "grades"])
     }
