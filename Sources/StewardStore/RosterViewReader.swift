@@ -1,3 +1,4 @@
+import Foundation
 import StewardCore
 
 /// Reads the roster tables as `RosterPerson` and `RosterSection` values, for views: page by page
@@ -36,36 +37,50 @@ public final class RosterViewReader: RosterReading {
         return prepared
     }
 
+    /// The person columns, the last of them the person's version.
+    static let personSelect = "SELECT " + personColumns.dropLast().map(RosterTables.quoted).joined(separator: ", ") + ", "
+        + personVersion + " FROM roster_users u"
+
+    /// A person's version: the latest import that changed them, their enrollments or their
+    /// demographics, the same changes `changedSince` finds.
+    static let personVersion = """
+        max(u.modified_import,
+            coalesce((SELECT max(e.modified_import) FROM roster_enrollments e WHERE e."userSourcedId" = u."sourcedId"), 0),
+            coalesce((SELECT d.modified_import FROM roster_demographics d WHERE d."sourcedId" = u."sourcedId"), 0))
+        """
+
+    /// A section's version: the latest import that changed it or its enrollments.
+    static let sectionVersion = """
+        max(c.modified_import,
+            coalesce((SELECT max(e.modified_import) FROM roster_enrollments e WHERE e."classSourcedId" = c."sourcedId"), 0))
+        """
+
+    /// `["a","b"]`: a list bound as one parameter, read with `json_each`.
+    static func json(_ values: [String]) -> String {
+        (try? JSONEncoder().encode(values)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+
     /// The class columns a section record may carry beyond its title, school and grades.
     static let sectionColumns = ["classCode", "classType", "location", "courseSourcedId", "termSourcedIds", "subjects", "periods"]
 
     static let personColumns = ["sourcedId", "role", "orgSourcedIds", "grades", "givenName", "familyName", "middleName",
                                 "preferredGivenName", "email", "phone", "sms", "username", "identifier", "userIds",
-                                "agentSourcedIds", "modified_import"]
+                                "agentSourcedIds", "version"]
 
     public func people(roles: [String], sections: Set<String>?, after: String?, limit: Int,
                        modifiedSince: Int64?) throws(StewardError) -> [RosterPerson] {
         guard !roles.isEmpty, sections?.isEmpty != true else { return [] }
-        var sql = "SELECT " + Self.personColumns.map(RosterTables.quoted).joined(separator: ", ")
-            + " FROM roster_users u WHERE \"role\" IN (" + roles.map { _ in "?" }.joined(separator: ", ") + ") AND \"sourcedId\" > ?"
-        var values = roles.map(SQLValue.text) + [.text(after ?? "")]
-        if let sections {
-            sql += " AND \"sourcedId\" IN (SELECT \"userSourcedId\" FROM roster_enrollments WHERE \"classSourcedId\" IN ("
-                + sections.map { _ in "?" }.joined(separator: ", ") + "))"
-            values += sections.sorted().map(SQLValue.text)
+        // Lists travel as one JSON array each (`json_each`), so a long list of adopted sections
+        // never collides with the fixed parameters ?2, ?4 and ?5.
+        var sql = Self.personSelect + " WHERE \"role\" IN (SELECT value FROM json_each(?1)) AND \"sourcedId\" > ?2"
+        if sections != nil {
+            sql += " AND \"sourcedId\" IN (SELECT \"userSourcedId\" FROM roster_enrollments WHERE \"classSourcedId\" IN (SELECT value FROM json_each(?3)))"
         }
-        if modifiedSince != nil {
-            sql += """
-                 AND (modified_import > ?1000
-                   OR EXISTS (SELECT 1 FROM roster_enrollments e WHERE e."userSourcedId" = u."sourcedId" AND e.modified_import > ?1000)
-                   OR EXISTS (SELECT 1 FROM roster_demographics d WHERE d."sourcedId" = u."sourcedId" AND d.modified_import > ?1000))
-                """
-        }
-        sql += " ORDER BY \"sourcedId\" LIMIT ?1001"
+        if modifiedSince != nil { sql += " AND " + Self.personVersion + " > ?4" }
+        sql += " ORDER BY \"sourcedId\" LIMIT ?5"
         let query = try statement(sql)
-        try query.bind(values)
-        if let modifiedSince { try query.bindInt(1000, modifiedSince) }
-        try query.bindInt(1001, Int64(limit))
+        try query.bind([.text(Self.json(roles)), .text(after ?? ""), .optional(sections.map { Self.json($0.sorted()) }),
+                        .optional(modifiedSince), .int(Int64(limit))])
         var rows: [RosterPerson] = []
         var agents: [[String]] = []
         while try query.step() {
@@ -90,8 +105,7 @@ public final class RosterViewReader: RosterReading {
     public func people(ids: [String]) throws(StewardError) -> [RosterPerson] {
         var rows: [RosterPerson] = []
         var agents: [[String]] = []
-        try forEachRow("SELECT " + Self.personColumns.map(RosterTables.quoted).joined(separator: ", ")
-                       + " FROM roster_users WHERE \"sourcedId\" IN (?…)", ids: ids) { query in
+        try forEachRow(Self.personSelect + " WHERE u.\"sourcedId\" IN (?…)", ids: ids) { query in
             let (person, agentIds) = Self.person(query)
             rows.append(person)
             agents.append(agentIds)
@@ -142,18 +156,12 @@ public final class RosterViewReader: RosterReading {
     public func rows(_ entity: RosterEntity, sections: Set<String>?, after: String?, limit: Int,
                      modifiedSince: Int64?) throws(StewardError) -> [RosterRow] {
         guard sections?.isEmpty != true else { return [] }
-        var sql = Self.rowsSelect(entity) + " WHERE t.\"sourcedId\" > ?"
-        var values: [SQLValue] = [.text(after ?? "")]
-        if let sections, entity == .enrollments {
-            sql += " AND t.\"classSourcedId\" IN (" + sections.map { _ in "?" }.joined(separator: ", ") + ")"
-            values += sections.sorted().map(SQLValue.text)
-        }
-        if modifiedSince != nil { sql += " AND t.modified_import > ?1000" }
-        sql += " ORDER BY t.\"sourcedId\" LIMIT ?1001"
+        var sql = Self.rowsSelect(entity) + " WHERE t.\"sourcedId\" > ?1"
+        if sections != nil, entity == .enrollments { sql += " AND t.\"classSourcedId\" IN (SELECT value FROM json_each(?2))" }
+        if modifiedSince != nil { sql += " AND t.modified_import > ?3" }
+        sql += " ORDER BY t.\"sourcedId\" LIMIT ?4"
         let query = try statement(sql)
-        try query.bind(values)
-        if let modifiedSince { try query.bindInt(1000, modifiedSince) }
-        try query.bindInt(1001, Int64(limit))
+        try query.bind([.text(after ?? ""), .optional(sections.map { Self.json($0.sorted()) }), .optional(modifiedSince), .int(Int64(limit))])
         var rows: [RosterRow] = []
         while try query.step() { rows.append(Self.row(query, entity)) }
         return rows
@@ -181,7 +189,7 @@ public final class RosterViewReader: RosterReading {
             WHERE e."userSourcedId" IN (?…) ORDER BY e."userSourcedId", c."sourcedId"
             """, ids: persons) { query in
             sections[query.text(0) ?? "", default: []].append(.init(
-                sourcedId: query.text(1) ?? "", school: query.text(2) ?? "", grades: (query.text(3) ?? "").split(separator: ",").map(String.init)))
+                sourcedId: query.text(1) ?? "", school: query.text(2) ?? "", grades: ValueRules.items(query.text(3) ?? "")))
         }
         return sections
     }
@@ -217,29 +225,17 @@ public final class RosterViewReader: RosterReading {
 
     public func sections(ids: Set<String>?, after: String?, limit: Int, modifiedSince: Int64?) throws(StewardError) -> [RosterSection] {
         guard ids?.isEmpty != true else { return [] }
-        var sql = "SELECT \"sourcedId\", \"title\", \"schoolSourcedId\", \"grades\", modified_import, "
-            + Self.sectionColumns.map(RosterTables.quoted).joined(separator: ", ") + " FROM roster_classes c WHERE \"sourcedId\" > ?"
-        var values: [SQLValue] = [.text(after ?? "")]
-        if let ids {
-            sql += " AND \"sourcedId\" IN (" + ids.map { _ in "?" }.joined(separator: ", ") + ")"
-            values += ids.sorted().map(SQLValue.text)
-        }
-        if modifiedSince != nil {
-            sql += """
-                 AND (modified_import > ?1000
-                   OR EXISTS (SELECT 1 FROM roster_enrollments e WHERE e."classSourcedId" = c."sourcedId" AND e.modified_import > ?1000))
-                """
-        }
-        sql += " ORDER BY \"sourcedId\" LIMIT ?1001"
+        var sql = "SELECT \"sourcedId\", \"title\", \"schoolSourcedId\", \"grades\", " + Self.sectionVersion + ", "
+            + Self.sectionColumns.map(RosterTables.quoted).joined(separator: ", ") + " FROM roster_classes c WHERE \"sourcedId\" > ?1"
+        if ids != nil { sql += " AND \"sourcedId\" IN (SELECT value FROM json_each(?2))" }
+        if modifiedSince != nil { sql += " AND " + Self.sectionVersion + " > ?3" }
+        sql += " ORDER BY \"sourcedId\" LIMIT ?4"
         let query = try statement(sql)
-        try query.bind(values)
-        if let modifiedSince { try query.bindInt(1000, modifiedSince) }
-        try query.bindInt(1001, Int64(limit))
+        try query.bind([.text(after ?? ""), .optional(ids.map { Self.json($0.sorted()) }), .optional(modifiedSince), .int(Int64(limit))])
         var rows: [RosterSection] = []
         while try query.step() {
             var section = RosterSection(sourcedId: query.text(0) ?? "", title: query.text(1) ?? "", school: query.text(2) ?? "",
-                                        grades: (query.text(3) ?? "").split(separator: ",").map(String.init),
-                                        modifiedImport: query.int(4))
+                                        grades: ValueRules.items(query.text(3) ?? ""), modifiedImport: query.int(4))
             for (index, column) in Self.sectionColumns.enumerated() { section.values[column] = query.text(Int32(5 + index)) ?? "" }
             rows.append(section)
         }
