@@ -5,10 +5,13 @@ import Glibc
 /// The district's secret: 32 random bytes made at first start and kept in the state directory
 /// with mode 0600. Every pseudonymous identifier and every sealed cursor is keyed by it, so it
 /// never leaves the machine and is never logged.
-public struct DistrictSecret: Sendable {
+public struct DistrictSecret: Sendable, CustomStringConvertible {
     public static let fileName = "district.secret"
     static let length = 32
     private let bytes: [UInt8]
+
+    /// Never the bytes: a secret printed by mistake says only what it is.
+    public var description: String { "DistrictSecret(redacted)" }
 
     /// For tests and tools that hold a secret already.
     public init(bytes: [UInt8]) {
@@ -32,22 +35,30 @@ public struct DistrictSecret: Sendable {
         }
     }
 
-    /// Reads the secret in `directory`, making it (O_EXCL, mode 0600, fsynced) when there is none.
+    /// Reads the secret in `directory`, making it when there is none: written to a temporary
+    /// file (mode 0600), fsynced, linked into place (never over an existing one), and the
+    /// directory fsynced, so a crash leaves either no secret or the whole one.
     public static func loadOrCreate(in directory: String) throws(LoadError) -> DistrictSecret {
         let path = directory + "/" + fileName
-        let created = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        if created >= 0 {
+        if access(path, F_OK) != 0 && errno == ENOENT {
+            let temporary = path + ".new-\(getpid())"
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard descriptor >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
             let bytes = Digest.randomBytes(length)
-            let written = bytes.withUnsafeBytes { write(created, $0.baseAddress, $0.count) }
-            let synced = fsync(created) == 0
-            close(created)
-            guard written == length, synced else {
-                unlink(path)
-                throw .unreadable(path: path, reason: "writing it failed: \(String(cString: strerror(errno)))")
+            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            let synced = fsync(descriptor) == 0
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            defer { unlink(temporary) }
+            guard written == length, synced else { throw .unreadable(path: path, reason: "writing it failed: \(reason)") }
+            // link() fails if another start made one first; then that one is read below.
+            if link(temporary, path) == 0 {
+                let folder = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if folder >= 0 { fsync(folder); close(folder) }
+                return DistrictSecret(bytes: bytes)
             }
-            return DistrictSecret(bytes: bytes)
+            guard errno == EEXIST else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
         }
-        guard errno == EEXIST else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }

@@ -24,10 +24,12 @@ public enum KeyedHash {
 
 /// AES-256-GCM through `EVP_aes_256_gcm`: `seal` gives nonce ‖ ciphertext ‖ tag; `open` returns
 /// nil for anything that was not sealed under the same key, or was altered.
-public struct SealingKey: Sendable {
+public struct SealingKey: Sendable, CustomStringConvertible {
     private let key: [UInt8]
     static let nonceLength = 12
     static let tagLength = 16
+
+    public var description: String { "SealingKey(redacted)" }
 
     /// `key` must be 32 bytes.
     public init(_ key: [UInt8]) {

@@ -83,7 +83,7 @@ enum Migrations {
             teacher     TEXT    NOT NULL,
             adopted_at  TEXT    NOT NULL,
             adopted_by  INTEGER,
-            PRIMARY KEY (partner, section)
+            PRIMARY KEY (partner, section, teacher)
         ) WITHOUT ROWID;
         """
 

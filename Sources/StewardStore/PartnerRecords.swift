@@ -29,7 +29,7 @@ public enum PartnerRecords {
     public static func adoptions(partner: String?, db: Database) throws(StewardError) -> [LibraryAdoption] {
         let query = try db.prepare("""
             SELECT partner, section, teacher, adopted_at, adopted_by FROM library_adoptions
-            WHERE ?1 IS NULL OR partner = ?1 ORDER BY partner, section
+            WHERE ?1 IS NULL OR partner = ?1 ORDER BY partner, section, teacher
             """)
         try query.bind([.optional(partner)])
         var adoptions: [LibraryAdoption] = []
@@ -44,7 +44,7 @@ public enum PartnerRecords {
     /// the section in the current roster. A teacher who leaves takes their adoptions with them.
     public static func adoptedSections(partner: String, db: Database) throws(StewardError) -> Set<String> {
         let query = try db.prepare("""
-            SELECT a.section FROM library_adoptions a JOIN roster_enrollments e
+            SELECT DISTINCT a.section FROM library_adoptions a JOIN roster_enrollments e
               ON e."classSourcedId" = a.section AND e."userSourcedId" = a.teacher AND e."role" = 'teacher'
             WHERE a.partner = ?
             """)
@@ -62,14 +62,15 @@ public enum PartnerRecords {
         if adopt {
             try db.prepare("""
                 INSERT INTO library_adoptions (partner, section, teacher, adopted_at, adopted_by) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (partner, section) DO NOTHING
+                ON CONFLICT (partner, section, teacher) DO NOTHING
                 """).run([.text(adoption.partner), .text(adoption.section), .text(adoption.teacher), .text(adoption.adoptedAt),
                           .optional(adoption.adoptedBy)])
         } else {
-            try db.prepare("DELETE FROM library_adoptions WHERE partner = ? AND section = ?")
-                .run([.text(adoption.partner), .text(adoption.section)])
+            // A teacher removes their own adoption; a co-teacher's stays.
+            try db.prepare("DELETE FROM library_adoptions WHERE partner = ? AND section = ? AND teacher = ?")
+                .run([.text(adoption.partner), .text(adoption.section), .text(adoption.teacher)])
         }
-        let changed = try db.scalarInt("SELECT changes()") ?? 0
+        let changed = db.changes
         _ = try AuditLog.append(event, in: db)
         return changed > 0
     }

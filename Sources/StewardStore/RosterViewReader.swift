@@ -241,12 +241,13 @@ public final class RosterViewReader: RosterReading {
         }
         var bySection: [String: [RosterSection.Teacher]] = [:]
         try forEachRow("""
-            SELECT e."classSourcedId", u."sourcedId", u."givenName", u."familyName" FROM roster_enrollments e
+            SELECT e."classSourcedId", u."sourcedId", u."givenName", u."familyName", u."orgSourcedIds" FROM roster_enrollments e
             JOIN roster_users u ON u."sourcedId" = e."userSourcedId"
             WHERE e."classSourcedId" IN (?…) AND e."role" = 'teacher' ORDER BY e."classSourcedId", u."sourcedId"
             """, ids: rows.map(\.sourcedId)) { teachers in
             bySection[teachers.text(0) ?? "", default: []].append(.init(
-                sourcedId: teachers.text(1) ?? "", givenName: teachers.text(2) ?? "", familyName: teachers.text(3) ?? ""))
+                sourcedId: teachers.text(1) ?? "", givenName: teachers.text(2) ?? "", familyName: teachers.text(3) ?? "",
+                schools: ValueRules.items(teachers.text(4) ?? "")))
         }
         for index in rows.indices { rows[index].teachers = bySection[rows[index].sourcedId] ?? [] }
         return rows

@@ -110,10 +110,13 @@ public struct RosterSection: Sendable, Equatable {
         public var sourcedId: String
         public var givenName: String
         public var familyName: String
-        public init(sourcedId: String, givenName: String, familyName: String) {
+        /// The teacher's orgs, which decide whether a view holds them.
+        public var schools: [String]
+        public init(sourcedId: String, givenName: String, familyName: String, schools: [String] = []) {
             self.sourcedId = sourcedId
             self.givenName = givenName
             self.familyName = familyName
+            self.schools = schools
         }
     }
 

@@ -134,9 +134,14 @@ public struct SharedView: Sendable {
         } else {
             fields["school"] = .text(section.school)
             if !section.grades.isEmpty { fields["grades"] = .list(section.grades) }
-            if policy.roles.contains("teacher"), !section.teachers.isEmpty {
-                fields["teachers"] = .list(section.teachers.map { id($0.sourcedId) })
+            // Only teachers the view holds: of a granted school, and (under a grade-limited
+            // grant) of a section with a granted grade, which this one is when it has grades.
+            let teachers = section.teachers.filter { teacher in
+                policy.roles.contains("teacher")
+                    && policy.schools.map { !$0.isDisjoint(with: teacher.schools) } ?? true
+                    && (policy.grades == nil || !section.grades.isEmpty)
             }
+            if !teachers.isEmpty { fields["teachers"] = .list(teachers.map { id($0.sourcedId) }) }
             let row = RosterRow(sourcedId: section.sourcedId, values: section.values)
             Self.put(&fields, from: row, [("classCode", "class_code"), ("classType", "class_type"), ("location", "location"),
                                           ("courseSourcedId", "course")])
