@@ -46,7 +46,7 @@ struct PartnerDirectory: Sendable {
     static func load(files: [String]? = nil, configuration: DaemonConfiguration, modules: [LoadedModule]) -> PartnerDirectory {
         var directory = PartnerDirectory()
         for path in files ?? partnerFiles(in: configuration.partnerDirectory) {
-            switch read(path, modules: modules) {
+            switch read(path, modules: modules, clientCertificatesRequested: configuration.api?.clientCA != nil) {
             case .failure(let problems):
                 directory.unreadable.append(.init(file: path, partner: nil, problems: problems.lines))
             case .success(let partner):
@@ -75,7 +75,8 @@ struct PartnerDirectory: Sendable {
 
     /// Reads one partner file and checks it against the baseline, its `[Transport]` and its
     /// connector module's own checks.
-    static func read(_ path: String, modules: [LoadedModule]) -> Result<LoadedPartner, PartnerFileProblems> {
+    static func read(_ path: String, modules: [LoadedModule],
+                     clientCertificatesRequested: Bool) -> Result<LoadedPartner, PartnerFileProblems> {
         let text: String
         do { text = try DaemonConfiguration.readText(path) } catch { return .failure(PartnerFileProblems(lines: [error.description])) }
         let (parsed, problems) = PartnerFile.read(path: path, text: text)
@@ -94,6 +95,10 @@ struct PartnerDirectory: Sendable {
             do throws(TLSError) { _ = try TLSPin(parsing: pin) } catch {
                 add("Transport", "Pins", "transport", "\(error.message) (the pin '\(pin.prefix(60))')")
             }
+        }
+        if !partner.access.clientCertificatePins.isEmpty && !clientCertificatesRequested {
+            add("Access", "ClientCertificatePins", "access",
+                "the partner listener asks for no client certificate; set [API] ClientCA= in steward.conf, or the partner can never connect")
         }
         var clientPins = Set<String>()
         for pin in partner.access.clientCertificatePins {
