@@ -61,7 +61,7 @@ struct PullGateway: Sendable {
         // A token's scopes bound what it reads, whatever the connector does: without the
         // demographics scope (or once the grant no longer offers it) no demographic field.
         let scopes = grant.scopes.intersection(access.scopes)
-        if !scopes.contains(.rosterDemographics) { policy.fields = policy.fields.filter { $0.tier != .demographic } }
+        policy.fields.formIntersection(OAuthScope.fields(for: scopes))
         let view = ConnectorSharedView(
             view: StewardCore.SharedView(policy: policy) { [secret] in secret.pseudonym(partner: grant.partner, sourcedId: $0) },
             store: store, secret: secret, rosterVersion: access.rosterVersion)
