@@ -57,6 +57,22 @@ public enum PseudonymIndex {
         }
     }
 
+    /// Forgets the ids of records the roster no longer holds (after an import), or all of one
+    /// partner's (when it is removed): a removed student's sourcedId does not linger here.
+    public static func purge(partner: String? = nil, db: Database) throws(StewardError) {
+        if let partner {
+            try db.prepare("DELETE FROM pseudonyms WHERE partner = ?").run([.text(partner)])
+            return
+        }
+        // Primary-key lookups per indexed id: the cost follows the index, not the roster.
+        try db.execute("""
+            DELETE FROM pseudonyms WHERE
+                NOT EXISTS (SELECT 1 FROM roster_users WHERE "sourcedId" = pseudonyms.sourced_id)
+                AND NOT EXISTS (SELECT 1 FROM roster_classes WHERE "sourcedId" = pseudonyms.sourced_id)
+                AND NOT EXISTS (SELECT 1 FROM roster_enrollments WHERE "sourcedId" = pseudonyms.sourced_id)
+            """)
+    }
+
     /// The sourcedId and kind behind `pseudonym` for `partner`, if it was ever handed out.
     public static func resolve(partner: String, pseudonym: String, db: Database) throws(StewardError) -> (sourcedId: String, kind: String)? {
         let query = try db.prepare("SELECT sourced_id, kind FROM pseudonyms WHERE partner = ? AND pseudonym = ?")
