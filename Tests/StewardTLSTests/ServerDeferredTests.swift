@@ -92,6 +92,23 @@ import Testing
         #expect(server.events.served.map(\.path) == ["/echo/0", "/echo/1", "/echo/2", "/later/quick", "/held/slow"])
     }
 
+    /// A client that sends its requests and close_notify at once, while the first one's handler
+    /// works, still gets every answer, in order, and then the server's close: the server reads
+    /// no further than one request ahead while it waits, so the end is read in its turn.
+    @Test func aClientThatEndsWhileAHandlerWorksGetsEveryAnswerBeforeTheClose() throws {
+        let server = try DeferredTestServer()
+        let client = try RawHTTPSClient.connected(port: server.port)
+        try client.send("GET /held/first HTTP/1.1\nHost: localhost\n\nGET /x HTTP/1.1\nHost: localhost\n\n")
+        #expect(client.connection.shutdown() == .done(0), "close_notify sent; the client can still read")
+        #expect(server.held.waitUntilCalled())
+        Thread.sleep(forTimeInterval: 0.2)
+        server.held.finish()
+        let answers = try client.responses(2)
+        #expect(answers.responses.map { String(decoding: $0.body, as: UTF8.self) } == ["held /held/first\n", "routed /x\n"])
+        #expect(isEnded(try client.end()))
+        #expect(server.events.wait { $0.closings.map(\.reason) == [.clientClosed] })
+    }
+
     /// Behind a request whose handler works, the server reads one request ahead and then stops:
     /// the client's pipelined flood backs up in the sockets, not in the server's memory.
     @Test func whileAHandlerWorksTheServerStopsReadingOneRequestAhead() throws {
