@@ -107,6 +107,11 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         }
     }
 
+    /// The enrollments behind `ids` that this view handed out, by their sourcedIds.
+    func enrollments(_ ids: [String]) -> [String] {
+        issued.withLock { issued in ids.compactMap { issued[$0] }.filter { $0.kind == SharedRecord.Kind.enrollment.rawValue }.map(\.sourcedId) }
+    }
+
     /// Every pseudonymous id this view handed out, for the partner's index.
     var issuedIds: [(pseudonym: String, sourcedId: String, kind: String)] {
         issued.withLock { $0.map { ($0.key, $0.value.sourcedId, $0.value.kind) } }

@@ -79,6 +79,9 @@ struct PullGateway: Sendable {
                 try PseudonymIndex.record(partner: grant.partner, entries: view.issuedIds.filter { sentIds.contains($0.pseudonym) }, db: db)
                 for entry in sent {
                     try DisclosureRecords.record(partner: grant.partner, persons: view.persons(entry.ids), fields: entry.fields, at: started, db: db)
+                    // An enrollment discloses its person's membership of a section.
+                    try DisclosureRecords.recordEnrollments(partner: grant.partner, enrollments: view.enrollments(entry.ids),
+                                                            at: started, db: db)
                 }
                 _ = try AuditLog.append(auditEvent(partner: grant.partner, method: method, path: path, status: answer.status,
                     detail: "\(sentIds.count) record(s), \(answer.body.count) bytes", context: context), in: db)

@@ -26,6 +26,21 @@ public enum DisclosureRecords {
         }
     }
 
+    /// Records that `partner` was sent `enrollments` (sourcedIds): each discloses its person's
+    /// `sections` field, recorded under that person.
+    public static func recordEnrollments(partner: String, enrollments: [String], at: Date = Date(), db: Database) throws(StewardError) {
+        guard !enrollments.isEmpty else { return }
+        let query = try db.prepare("""
+            SELECT e."userSourcedId", u."role" FROM roster_enrollments e JOIN roster_users u ON u."sourcedId" = e."userSourcedId"
+            WHERE e."sourcedId" IN (SELECT value FROM json_each(?))
+            """)
+        let list = (try? JSONEncoder().encode(enrollments)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        try query.bind([.text(list)])
+        var persons: [(sourcedId: String, kind: String)] = []
+        while try query.step() { persons.append((query.text(0) ?? "", query.text(1) ?? "")) }
+        try record(partner: partner, persons: persons, fields: ["sections"], at: at, db: db)
+    }
+
     /// Everything recorded about `person`, one summary per partner.
     public static func of(person: String, db: Database) throws(StewardError) -> [DisclosureSummary] {
         let query = try db.prepare("""

@@ -121,4 +121,18 @@ import Testing
         _ = try listener.rotate("mathfacts")
         #expect(try Self.get(listener, "/probe/students", token: token).status == 401)
     }
+
+    @Test func aPartnerThatReadsOnlyEnrollmentsHasEachStudentsSectionsRecorded() throws {
+        let (listener, token) = try Self.start([.district("mathfacts", roles: "student", fields: ["given_name", "sections"])])
+        defer { listener.finish() }
+        let page = try Self.get(listener, "/probe/enrollments?limit=1000", token: token)
+        #expect(page.status == 200 && !(page.body["records"] as? [[String: Any]] ?? []).isEmpty, "\(page.status)")
+        let student = try sqlite(listener.sandbox.databasePath, """
+            SELECT e."userSourcedId" FROM roster_enrollments e JOIN roster_users u ON u."sourcedId" = e."userSourcedId"
+            WHERE u."role" = 'student' ORDER BY e."sourcedId" LIMIT 1
+            """).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let record = try JSONDecoder().decode(PersonDisclosures.self, from: Data(try listener.ctl("disclosures", student, "--json").stdout.utf8))
+        #expect(record.disclosures.map(\.partner) == ["mathfacts"])
+        #expect(record.disclosures.first?.fields == ["sections"], "an enrollment discloses section membership")
+    }
 }
