@@ -121,10 +121,11 @@ public final class RosterViewReader: RosterReading {
         let ids = rows.map(\.sourcedId)
         let sections = withSections ? try sectionsOf(ids) : [:]
         let demographics = withDemographics ? try demographics(of: ids) : [:]
+        let guardians = withGuardians ? try guardians(Array(Set(agents.joined()))) : [:]
         for index in rows.indices {
             rows[index].sections = sections[rows[index].sourcedId] ?? []
             rows[index].demographics = demographics[rows[index].sourcedId]
-            if withGuardians { rows[index].guardians = try guardians(agents[index]) }
+            rows[index].guardians = agents[index].compactMap { guardians[$0] }
         }
     }
 
@@ -207,18 +208,15 @@ public final class RosterViewReader: RosterReading {
         return rows
     }
 
-    private func guardians(_ ids: [String]) throws(StewardError) -> [RosterPerson.Guardian] {
-        let query = try statement("""
-            SELECT "givenName", "familyName", "email", "phone", "sms" FROM roster_users
-            WHERE "sourcedId" = ? AND "role" IN ('guardian', 'parent', 'relative')
-            """)
-        var guardians: [RosterPerson.Guardian] = []
-        for id in ids {
-            try query.bind([.text(id)])
-            if try query.step() {
-                guardians.append(.init(givenName: query.text(0) ?? "", familyName: query.text(1) ?? "", email: query.text(2) ?? "",
-                                       phone: query.text(3) ?? "", sms: query.text(4) ?? ""))
-            }
+    /// The guardians, parents and relatives among `ids`, by sourcedId.
+    private func guardians(_ ids: [String]) throws(StewardError) -> [String: RosterPerson.Guardian] {
+        var guardians: [String: RosterPerson.Guardian] = [:]
+        try forEachRow("""
+            SELECT "sourcedId", "givenName", "familyName", "email", "phone", "sms" FROM roster_users
+            WHERE "sourcedId" IN (?…) AND "role" IN ('guardian', 'parent', 'relative')
+            """, ids: ids) { query in
+            guardians[query.text(0) ?? ""] = .init(givenName: query.text(1) ?? "", familyName: query.text(2) ?? "",
+                                                   email: query.text(3) ?? "", phone: query.text(4) ?? "", sms: query.text(5) ?? "")
         }
         return guardians
     }
