@@ -95,7 +95,7 @@ public final class RosterViewReader: RosterReading {
     /// A `personColumns` row: the person, and the ids in their `agentSourcedIds`.
     private static func person(_ query: Statement) -> (RosterPerson, [String]) {
         func text(_ column: Int32) -> String { query.text(column) ?? "" }
-        func list(_ column: Int32) -> [String] { text(column).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        func list(_ column: Int32) -> [String] { ValueRules.items(text(column)) }
         return (RosterPerson(
             sourcedId: text(0), role: text(1), schools: list(2), grades: list(3), givenName: text(4), familyName: text(5),
             middleName: text(6), preferredGivenName: text(7), email: text(8), phone: text(9), sms: text(10),

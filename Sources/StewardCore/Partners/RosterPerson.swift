@@ -148,6 +148,6 @@ public struct RosterRow: Sendable, Equatable {
 
     /// A comma-separated column as a list.
     public func list(_ column: String) -> [String] {
-        self[column].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        ValueRules.items(self[column])
     }
 }
