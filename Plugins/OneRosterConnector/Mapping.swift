@@ -30,12 +30,15 @@ struct Property: Sendable, Equatable {
 /// Turns records of a partner's view into OneRoster objects, and says which view fields each
 /// property came from (for the record of disclosures).
 ///
-/// `dateLastModified` is the Unix epoch plus the record's roster version in seconds: a record
-/// last changed by import 42 reads `1970-01-01T00:00:42Z`. The roster version is an import
-/// number, not a time; this rule is stable across restarts and reloads, and orders records as
-/// the imports that changed them, so `filter=dateLastModified>'…'` finds later changes.
+/// `dateLastModified` is the time the import that last changed the record was applied, so a
+/// client that filters by the time of its last sync finds what changed since. When the view
+/// does not know that time, it is the Unix epoch plus the record's roster version in seconds
+/// (a record last changed by import 42 reads `1970-01-01T00:00:42Z`), which still orders
+/// records as the imports that changed them.
 struct Mapping: Sendable {
     let version: OneRosterVersion
+    /// When a roster version was applied; nil when the view does not know it.
+    var appliedAt: @Sendable (Int64) -> String? = { _ in nil }
 
     static let base = [Property("sourcedId"), Property("status"), Property("dateLastModified")]
 
@@ -96,7 +99,7 @@ struct Mapping: Sendable {
         let fields = RecordFields(record.fields)
         var object: [String: JSONValue] = [
             "sourcedId": .string(record.id), "status": .string("active"),
-            "dateLastModified": .string(Self.dateLastModified(record.version)),
+            "dateLastModified": .string(appliedAt(record.version) ?? Self.dateLastModified(record.version)),
         ]
         func put(_ name: String, _ value: JSONValue?) { if let value { object[name] = value } }
         switch entity {

@@ -8,7 +8,9 @@ struct Responder {
     let route: Route
     let query: Query
     let cache: ViewCache
-    var mapping: Mapping { Mapping(version: route.version) }
+    var mapping: Mapping {
+        Mapping(version: route.version) { [view = request.view] version in view.appliedAt(version: version) }
+    }
     var view: any SharedView { request.view }
 
     /// One object: `{"user":{…}}`. An id the view does not hold is 404, exactly as one that

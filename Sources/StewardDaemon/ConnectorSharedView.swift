@@ -18,6 +18,8 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     /// Every person id this view handed out, with the sourcedId and kind behind it: a connector
     /// reports what it sent by id, and the daemon records it by person.
     private let issued = Mutex<[String: (sourcedId: String, kind: String)]>([:])
+    /// Import times by roster version, read once per request when first asked.
+    private let appliedTimes = Mutex<[Int64: String]?>(nil)
 
     init(view: StewardCore.SharedView, store: Store, secret: DistrictSecret, rosterVersion: Int64) {
         partner = view.policy.partner
@@ -87,6 +89,27 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
 
     func fields(of kind: SharedRecordKind) -> Set<String> {
         SharedRecord.Kind(rawValue: kind.rawValue).map(view.fieldNames(of:)) ?? []
+    }
+
+    func appliedAt(version: Int64) -> String? {
+        let times = appliedTimes.withLock { cached in
+            if let cached { return cached }
+            let read = (try? store.read { db throws(StewardError) in try Self.importTimes(db) }) ?? [:]
+            cached = read
+            return read
+        }
+        return times[version]
+    }
+
+    /// Each roster version's import time, to the second: `2026-11-29T15:31:29Z`.
+    static func importTimes(_ db: Database) throws(StewardError) -> [Int64: String] {
+        let query = try db.prepare("SELECT roster_version, max(finished_at) FROM imports WHERE verdict = 'applied' GROUP BY roster_version")
+        var times: [Int64: String] = [:]
+        while try query.step() {
+            let text = query.text(1) ?? ""
+            times[query.int(0)] = text.count >= 19 ? String(text.prefix(19)) + "Z" : text
+        }
+        return times
     }
 
     /// The district's own records keep their ids; every other kind is pseudonymous.

@@ -373,7 +373,14 @@ import Testing
         #expect(try listener.ctl("sharing", "resume").status == 0)
 
         // Three a minute, the paused request included.
-        #expect(try listener.get("\(Self.v1p2)/users?limit=1", token: token, schema: "UserSetDType").status == 200)
+        let first = try listener.get("\(Self.v1p2)/users?limit=1", token: token, schema: "UserSetDType")
+        #expect(first.status == 200)
+        // dateLastModified is the time the import was applied: this year's, not 1970's.
+        let modified = ((first.body["users"] as? [[String: Any]])?.first?["dateLastModified"] as? String) ?? ""
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let year = String(calendar.component(.year, from: Date()))
+        #expect(modified.hasPrefix(year) && modified.hasSuffix("Z"), "\(modified)")
         #expect(try listener.get("\(Self.v1p2)/users?limit=1", token: token).status == 200)
         let limited = try listener.get("\(Self.v1p2)/users?limit=1", token: token, schema: "UserSetDType")
         #expect(limited.status == 429 && limited.codeMinor == "server_busy" && limited.headers["retry-after"] != nil, "\(limited.text)")

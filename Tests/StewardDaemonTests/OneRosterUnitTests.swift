@@ -39,6 +39,9 @@ final class MemoryView: SharedView, @unchecked Sendable {
 
     func count(_ kind: SharedRecordKind) throws(SharedViewError) -> Int { records[kind]?.count ?? 0 }
 
+    /// No import times: the epoch rule applies.
+    func appliedAt(version: Int64) -> String? { nil }
+
     /// As the daemon's view would say from a grant: here, the fields its records carry.
     func fields(of kind: SharedRecordKind) -> Set<String> {
         (records[kind] ?? []).reduce(into: Set<String>()) { $0.formUnion($1.fields.keys) }
@@ -155,6 +158,12 @@ enum OneRosterFixture {
         let granted = mapping.object(SharedViewRecord(id: "p", kind: .student, fields: ["race": .list(["asian"])]), as: .demographics)
         #expect(granted["asian"] == .string("true") && granted["white"] == .string("false"))
         #expect(mapping.object(SharedViewRecord(id: "p", kind: .student, fields: [:]), as: .demographics)["asian"] == nil)
+    }
+
+    @Test func dateLastModifiedIsTheTimeTheRecordsImportWasApplied() {
+        let record = SharedViewRecord(id: "s1", kind: .student, fields: ["given_name": .text("Ann")], version: 3)
+        let mapping = Mapping(version: .v1p2) { $0 == 3 ? "2026-11-29T15:31:29Z" : nil }
+        #expect(mapping.object(record, as: .user)["dateLastModified"] == .string("2026-11-29T15:31:29Z"))
     }
 
     @Test func dateLastModifiedIsTheEpochPlusTheRosterVersionInSeconds() {

@@ -26,6 +26,9 @@ public protocol SharedView: Sendable {
     /// a filter or a selection only on these: anything else would tell which records match a
     /// value the partner may not see.
     func fields(of kind: SharedRecordKind) -> Set<String>
+    /// When roster version `version` was applied, as ISO 8601 UTC (`2026-11-29T15:31:29Z`);
+    /// nil for a version this daemon has no import of.
+    func appliedAt(version: Int64) -> String?
 }
 
 /// The kinds of record a view holds: persons, sections, the district's orgs, academic
