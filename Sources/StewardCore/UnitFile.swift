@@ -10,6 +10,16 @@ public struct UnitFile: Sendable {
         public var key: String
         public var value: String
         public var line: Int
+
+        /// The value read as a switch: `yes`/`true`/`on` or `no`/`false`/`off`, in any case;
+        /// nil for anything else.
+        public var switchValue: Bool? {
+            switch value.lowercased() {
+            case "yes", "true", "on": return true
+            case "no", "false", "off": return false
+            default: return nil
+            }
+        }
     }
 
     /// The path the text came from, used in every problem this file reports.

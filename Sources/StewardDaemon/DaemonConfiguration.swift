@@ -257,16 +257,13 @@ public struct DaemonConfiguration: Sendable, Equatable {
         private mutating func library() -> LibrarySettings {
             var settings = LibrarySettings()
             if let entry = file.first("Sharing", "LibrarySharing") {
-                switch entry.value.lowercased() {
-                case "on", "yes", "true": settings.isSharingOn = true
-                case "off", "no", "false": settings.isSharingOn = false
-                default: problem(entry, "'\(entry.value.prefix(20))' is not on or off")
-                }
+                if let isOn = entry.switchValue { settings.isSharingOn = isOn }
+                else { problem(entry, "'\(entry.value.prefix(20))' is not on or off") }
             }
             for (key, path) in [("LibraryBlocked", \LibrarySettings.blocked), ("LibraryRecommended", \LibrarySettings.recommended)] {
                 for entry in file.all("Sharing", key) {
                     for name in entry.value.split(separator: " ").map(String.init) {
-                        if name.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }) {
+                        if PartnerFile.isPartnerName(name) {
                             settings[keyPath: path].insert(name)
                         } else {
                             problem(entry, "'\(name.prefix(64))' is not a partner name: use a-z, 0-9 and -")

@@ -63,6 +63,12 @@ public struct PartnerFile: Sendable, Equatable {
         }
     }
 
+    /// Whether `name` can name a partner: `[a-z0-9-]`, at most 64 characters.
+    public static func isPartnerName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64
+            && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
+
     /// The roles a grant may name. Guardians are never persons in a view: a grant shares them
     /// only as a student's `guardian_names` and `guardian_contacts`.
     public static let grantableRoles = ["student", "teacher", "administrator", "aide"]
@@ -112,7 +118,7 @@ public struct PartnerFile: Sendable, Equatable {
             problems.append(ConfigurationProblem(path, file.first(section, key)?.line ?? 0, key, message))
         }
         let name = value("Partner", "Name")
-        if !name.isEmpty && !(name.count <= 64 && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }) {
+        if !name.isEmpty && !Self.isPartnerName(name) {
             problem("Partner", "Name", "'\(name.prefix(64))' is not a partner name: use a-z, 0-9 and -")
         }
         let kind = Kind(rawValue: value("Partner", "Type"))
@@ -143,14 +149,9 @@ public struct PartnerFile: Sendable, Equatable {
                 ? "'\(role)' cannot be granted as a role; grant guardian_names or guardian_contacts on the students instead"
                 : "'\(role.prefix(40))' is not a role that can be granted; use \(grantableRoles.joined(separator: ", "))")
         }
-        var isEnabled = true
-        if let entry = file.first("Partner", "Enabled") {
-            switch entry.value.lowercased() {
-            case "yes", "true", "on": isEnabled = true
-            case "no", "false", "off": isEnabled = false
-            default: problem("Partner", "Enabled", "'\(entry.value.prefix(20))' is not yes or no")
-            }
-        }
+        let enabled = file.first("Partner", "Enabled")
+        if let enabled, enabled.switchValue == nil { problem("Partner", "Enabled", "'\(enabled.value.prefix(20))' is not yes or no") }
+        let isEnabled = enabled?.switchValue ?? true
         var requestsPerMinute = 600
         if let entry = file.first("Access", "RequestsPerMinute") {
             if let number = Int(entry.value), (1...100_000).contains(number) { requestsPerMinute = number }
