@@ -26,8 +26,7 @@ struct LoadedPartner: Sendable {
     }
 
     func standing(today: String, configuration: DaemonConfiguration) -> PartnerStanding {
-        PartnerStanding.of(file, unmet: unmet(today: today, baseline: configuration.baseline), today: today,
-                           library: configuration.library)
+        PartnerStanding.of(file, unmet: unmet(today: today, baseline: configuration.baseline), library: configuration.library)
     }
 }
 

@@ -41,7 +41,7 @@ struct ViewsBenchmark {
                                    fields: fieldList.split(separator: " ").map(String.init)).text
         guard let file = PartnerFile.read(path: "\(name).conf", text: text).0 else { throw BenchFailure("the bench's partner file does not read") }
         let secret = try DistrictSecret.loadOrCreate(in: sandbox.stateDirectory)
-        let policy = SharingPolicy(partner: file, standing: PartnerStanding.of(file, unmet: [], today: "2026-11-29", library: LibrarySettings()))
+        let policy = SharingPolicy(partner: file, standing: PartnerStanding.of(file, unmet: [], library: LibrarySettings()))
         let view = SharedView(policy: policy) { secret.pseudonym(partner: name, sourcedId: $0) }
         let db = try Database(path: sandbox.databasePath, readOnly: true)
         defer { db.close() }

@@ -35,7 +35,7 @@ import Testing
                          library: LibrarySettings = LibrarySettings()) -> PartnerStanding? {
         guard let partner = read(text) else { return nil }
         let unmet = AgreementBaseline().unmet(by: partner, today: today, connectorKinds: kinds)
-        return PartnerStanding.of(partner, unmet: unmet, today: today, library: library)
+        return PartnerStanding.of(partner, unmet: unmet, library: library)
     }
 
     // MARK: Standing
@@ -103,7 +103,7 @@ import Testing
     @Test func onlyAnActiveStandingShares() {
         let partner = Self.read(Self.library)!
         for state in PartnerState.allCases {
-            var standing = PartnerStanding.of(partner, unmet: [], today: Self.today, library: LibrarySettings())
+            var standing = PartnerStanding.of(partner, unmet: [], library: LibrarySettings())
             standing.state = state
             let policy = SharingPolicy(partner: partner, standing: standing, adoptedSections: ["cls-1"])
             #expect(policy.isSharing == (state == .active), "\(state)")
@@ -300,7 +300,7 @@ import Testing
 
     static func view(_ text: String, adopted: Set<String> = []) throws -> SharedView {
         let partner = try #require(read(text), "\(problems(text))")
-        let standing = PartnerStanding.of(partner, unmet: [], today: today, library: LibrarySettings())
+        let standing = PartnerStanding.of(partner, unmet: [], library: LibrarySettings())
         return SharedView(policy: SharingPolicy(partner: partner, standing: standing, adoptedSections: adopted)) { "p-" + $0 }
     }
 

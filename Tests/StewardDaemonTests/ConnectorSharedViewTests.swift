@@ -52,7 +52,7 @@ final class ConnectorViewDistrict: Sendable {
                                    dataElements: fields).text
         let (parsed, problems) = PartnerFile.read(path: "\(name).conf", text: text)
         let partner = try #require(parsed, "\(problems)")
-        let standing = PartnerStanding.of(partner, unmet: [], today: "2026-11-29", library: library)
+        let standing = PartnerStanding.of(partner, unmet: [], library: library)
         let secret = secret ?? self.secret
         let view = StewardCore.SharedView(policy: SharingPolicy(partner: partner, standing: standing, adoptedSections: adopted)) {
             secret.pseudonym(partner: name, sourcedId: $0)

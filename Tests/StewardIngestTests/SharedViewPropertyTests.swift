@@ -322,7 +322,7 @@ struct ViewReading {
                      library: LibrarySettings = LibrarySettings()) throws -> (SharedView, PartnerFile) {
         let (file, problems) = PartnerFile.read(path: "/etc/steward/partners.d/\(partner.name).conf", text: partner.text)
         let partnerFile = try #require(file, "\(problems)")
-        let standing = PartnerStanding.of(partnerFile, unmet: [], today: RandomPartner.today, library: library)
+        let standing = PartnerStanding.of(partnerFile, unmet: [], library: library)
         let adopted = try district.store.read { db throws(StewardError) in try PartnerRecords.adoptedSections(partner: partner.name, db: db) }
         let policy = SharingPolicy(partner: partnerFile, standing: standing, adoptedSections: adopted)
         let secret = secret ?? district.secret
@@ -450,7 +450,7 @@ struct ViewReading {
         }
         // Whatever the baseline says of a grant, a partner that is not active shares nothing.
         let unmet = AgreementBaseline().unmet(by: file, today: RandomPartner.today, connectorKinds: ["probe"])
-        let standing = PartnerStanding.of(file, unmet: unmet, today: RandomPartner.today, library: LibrarySettings())
+        let standing = PartnerStanding.of(file, unmet: unmet, library: LibrarySettings())
         if standing.state != .active {
             let closed = SharedView(policy: SharingPolicy(partner: file, standing: standing, adoptedSections: partner.adopted)) { $0 }
             let counts = try district.store.read { db throws(StewardError) in

@@ -40,14 +40,15 @@ public struct AgreementBaseline: Sendable, Equatable {
     /// kinds the daemon has loaded.
     public func unmet(by partner: PartnerFile, today: String, connectorKinds: Set<String>) -> [Unmet] {
         var unmet: [Unmet] = []
-        func add(_ section: String, _ key: String, _ requirement: String, _ missing: String) {
-            unmet.append(Unmet(file: partner.path, line: partner.line(section, key), requirement: requirement, missing: missing))
+        func add(_ section: String, _ key: String, _ requirement: String, _ missing: String, isExpiry: Bool = false) {
+            var entry = Unmet(file: partner.path, line: partner.line(section, key), requirement: requirement, missing: missing)
+            entry.isExpiry = isExpiry
+            unmet.append(entry)
         }
         let agreement = partner.agreement
         if agreement.signed > today { add("Agreement", "Signed", "dates", "the agreement is signed \(agreement.signed), after today (\(today))") }
         if agreement.expires < today {
-            add("Agreement", "Expires", "dates", "the agreement expired on \(agreement.expires)")
-            unmet[unmet.count - 1].isExpiry = true
+            add("Agreement", "Expires", "dates", "the agreement expired on \(agreement.expires)", isExpiry: true)
         }
         if agreement.expires < agreement.signed { add("Agreement", "Expires", "dates", "the agreement expires before it is signed") }
         let missing = attests.filter { !agreement.attests.contains($0) }

@@ -37,11 +37,10 @@ public struct PartnerStanding: Sendable, Equatable {
     public var state: PartnerState
     public var reasons: [String]
 
-    /// Decides the state of `partner` on `today` from the baseline's unmet requirements and the
-    /// district's Library switches. An expired agreement is told apart from other failures so the
-    /// dashboard can say which partners need a renewal rather than a fix.
-    public static func of(_ partner: PartnerFile, unmet: [AgreementBaseline.Unmet], today: String,
-                          library: LibrarySettings) -> PartnerStanding {
+    /// Decides the state of `partner` from the baseline's unmet requirements (checked on the day
+    /// that matters) and the district's Library switches. An expired agreement is told apart from
+    /// other failures so the dashboard can say which partners need a renewal rather than a fix.
+    public static func of(_ partner: PartnerFile, unmet: [AgreementBaseline.Unmet], library: LibrarySettings) -> PartnerStanding {
         if !partner.isEnabled { return PartnerStanding(state: .inactive, reasons: ["Enabled=no in \(partner.path)"]) }
         let expired = unmet.contains(where: \.isExpiry)
         let others = unmet.filter { !$0.isExpiry }
