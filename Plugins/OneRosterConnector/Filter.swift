@@ -12,13 +12,15 @@ struct Filter: Sendable, Equatable {
 
         /// Whether `value` (a property's comparable texts) satisfies the predicate. A list
         /// matches when one of its texts does, except `!=`, which needs none to be equal. A
-        /// missing property matches only `!=`. Order is Unicode scalar order (ISO dates and
-        /// `dateLastModified` compare as times).
+        /// missing property matches only `!=`. Order is Swift's string order (canonically
+        /// equivalent texts are equal); ISO dates and `dateLastModified` compare as times.
         func matches(_ texts: [String]) -> Bool {
             switch op {
             case .notEqual: return !texts.contains(value)
             case .equal: return texts.contains(value)
-            case .contains: return texts.contains { $0.lowercased().contains(value.lowercased()) }
+            case .contains:
+                let needle = value.lowercased()
+                return texts.contains { $0.lowercased().contains(needle) }
             case .greater: return texts.contains { $0 > value }
             case .greaterOrEqual: return texts.contains { $0 >= value }
             case .less: return texts.contains { $0 < value }

@@ -9,8 +9,9 @@ import Foundation
 ///   `last` link) and the fields its records may carry (which OneRoster properties the partner
 ///   is served), as the view reports them. Kept for ten minutes per roster version, so counting
 ///   a large view is not repeated for every page of a sync. A reload that narrows a grant is
-///   safe meanwhile (a withheld field's values are gone from the view, so a filter on it
-///   matches nothing); one that widens it is served once the census is taken again.
+///   safe meanwhile: a withheld field's values are gone from the view, so a filter on it can
+///   only say that no record has a value (`!=` matches them all); one that widens it is served
+///   once the census is taken again.
 /// - The view cursor at each offset a page ended on, bounded in number: the next request, at
 ///   that offset, starts reading there.
 ///
