@@ -29,10 +29,11 @@ struct Responder {
         let properties = try selectedProperties()
         if let filter = query.filter { try checkServed(filter.fields, code: .invalidFilterField, what: "filter") }
         if let sort = query.sort { try checkServed([sort], code: .invalidData, what: "sort") }
-        let (records, total) = route.membership == nil && route.types == nil && query.readsInViewOrder
-            ? try pageInViewOrder() : try pageOfWholeCollection()
         let build = try builder()
-        let objects = records.map { JSONValue.object(project(build($0), properties)) }
+        let page = route.membership == nil && route.types == nil && query.readsInViewOrder
+            ? try pageInViewOrder() : try pageOfWholeCollection(build)
+        let (records, total) = (page.records, page.total)
+        let objects = (page.built ?? records.map(build)).map { JSONValue.object(project($0, properties)) }
         // Only once the answer is built, so nothing is recorded for an answer that fails.
         disclose(records, properties)
         var response = Self.json(200, [route.entity.plural: .array(objects)])
@@ -45,7 +46,7 @@ struct Responder {
 
     /// The page at `offset` of the route's kinds, one after another, read from the view at that
     /// offset: O(page) for a partner that pages in order.
-    private func pageInViewOrder() throws(StatusInfo) -> ([SharedViewRecord], Int) {
+    private func pageInViewOrder() throws(StatusInfo) -> Page {
         var records: [SharedViewRecord] = []
         var skip = query.offset, total = 0
         for kind in route.kinds {
@@ -60,32 +61,42 @@ struct Responder {
             records += try read { () throws(SharedViewError) in try cache.records(kind, of: view, offset: skip, count: wanted) }
             skip = 0
         }
-        return (records, total)
+        return Page(records: records, built: nil, total: total)
+    }
+
+    /// A page of records, their objects when they were built to filter or sort, and how many the
+    /// whole collection holds.
+    private struct Page {
+        var records: [SharedViewRecord]
+        var built: [[String: JSONValue]]?
+        var total: Int
     }
 
     /// The page at `offset` of the whole collection once its members are chosen, filtered and
-    /// sorted: reads every record of the route's kinds.
-    private func pageOfWholeCollection() throws(StatusInfo) -> ([SharedViewRecord], Int) {
+    /// sorted: reads every record of the route's kinds, and builds each object once.
+    private func pageOfWholeCollection(_ build: (SharedViewRecord) -> [String: JSONValue]) throws(StatusInfo) -> Page {
         var records: [SharedViewRecord] = []
         for kind in route.kinds { records += try read { () throws(SharedViewError) in try ViewCache.all(kind, of: view) } }
         if let types = route.types { records = records.filter { types.contains(RecordFields($0.fields).text("type") ?? "") } }
         if let membership = route.membership { records = try members(records, membership) }
-        let build = try builder()
+        guard query.filter != nil || query.sort != nil else {
+            let start = min(query.offset, records.count)
+            return Page(records: Array(records[start..<min(records.count, start + query.limit)]), built: nil, total: records.count)
+        }
+        var rows = records.map { ($0, build($0)) }
         if let filter = query.filter {
-            records = records.filter { record in
-                let object = build(record)
-                return filter.matches { object[$0]?.comparableTexts ?? [] }
-            }
+            rows = rows.filter { _, object in filter.matches { object[$0]?.comparableTexts ?? [] } }
         }
         if let sort = query.sort {
-            let keys = records.map { build($0)[sort]?.comparableTexts.first ?? "" }
+            let keys = rows.map { $0.1[sort]?.comparableTexts.first ?? "" }
             let order = keys.indices.sorted { left, right in
                 keys[left] == keys[right] ? left < right : (keys[left] < keys[right]) != query.descending
             }
-            records = order.map { records[$0] }
+            rows = order.map { rows[$0] }
         }
-        let start = min(query.offset, records.count)
-        return (Array(records[start..<min(records.count, start + query.limit)]), records.count)
+        let start = min(query.offset, rows.count)
+        let page = rows[start..<min(rows.count, start + query.limit)]
+        return Page(records: page.map(\.0), built: page.map(\.1), total: rows.count)
     }
 
     /// How a record becomes its OneRoster object in this request. Orgs and academic sessions
