@@ -102,7 +102,7 @@ public final class RosterViewReader: RosterReading {
             username: text(11), identifier: text(12), userIds: text(13), modifiedImport: query.int(15)), list(14))
     }
 
-    public func people(ids: [String]) throws(StewardError) -> [RosterPerson] {
+    public func people(ids: [String], scopeOnly: Bool) throws(StewardError) -> [RosterPerson] {
         var rows: [RosterPerson] = []
         var agents: [[String]] = []
         try forEachRow(Self.personSelect + " WHERE u.\"sourcedId\" IN (?…)", ids: ids) { query in
@@ -110,18 +110,19 @@ public final class RosterViewReader: RosterReading {
             rows.append(person)
             agents.append(agentIds)
         }
-        try complete(&rows, agents: agents, sections: true)
+        try complete(&rows, agents: agents, sections: true, details: !scopeOnly)
         return rows
     }
 
     /// Adds each person's sections (when asked), demographics and guardians (when this reader
-    /// reads them), in a few queries over the persons' ids (both tables are indexed by the
+    /// reads them and `details` asks), in a few queries over the persons' ids (both tables are indexed by the
     /// person), not one query per person.
-    private func complete(_ rows: inout [RosterPerson], agents: [[String]], sections withSections: Bool) throws(StewardError) {
+    private func complete(_ rows: inout [RosterPerson], agents: [[String]], sections withSections: Bool,
+                          details: Bool = true) throws(StewardError) {
         let ids = rows.map(\.sourcedId)
         let sections = withSections ? try sectionsOf(ids) : [:]
-        let demographics = withDemographics ? try demographics(of: ids) : [:]
-        let guardians = withGuardians ? try guardians(Array(Set(agents.joined()))) : [:]
+        let demographics = details && withDemographics ? try demographics(of: ids) : [:]
+        let guardians = details && withGuardians ? try guardians(Array(Set(agents.joined()))) : [:]
         for index in rows.indices {
             rows[index].sections = sections[rows[index].sourcedId] ?? []
             rows[index].demographics = demographics[rows[index].sourcedId]

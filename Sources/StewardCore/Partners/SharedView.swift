@@ -59,8 +59,9 @@ public protocol RosterReading {
               modifiedSince: Int64?) throws(StewardError) -> [RosterRow]
     /// The rows of `entity` with these sourcedIds.
     func rows(_ entity: RosterEntity, ids: [String]) throws(StewardError) -> [RosterRow]
-    /// The persons with these sourcedIds, with their sections.
-    func people(ids: [String]) throws(StewardError) -> [RosterPerson]
+    /// The persons with these sourcedIds, with their sections; with `scopeOnly`, without the
+    /// demographics and guardians that decide no scope.
+    func people(ids: [String], scopeOnly: Bool) throws(StewardError) -> [RosterPerson]
 }
 
 /// A partner's projection of the roster: only persons in scope, only granted fields, ids
@@ -242,7 +243,7 @@ public struct SharedView: Sendable {
         case .enrollment:
             return try collect(after: cursor, limit: limit, id: \.sourcedId, project: { rows throws(StewardError) in
                 // The batch's persons, read once, decide which enrollments the view holds.
-                let persons = try roster.people(ids: Array(Set(rows.map { $0["userSourcedId"] })))
+                let persons = try roster.people(ids: Array(Set(rows.map { $0["userSourcedId"] })), scopeOnly: true)
                 let byId = Dictionary(persons.map { ($0.sourcedId, $0) }, uniquingKeysWith: { first, _ in first })
                 return rows.map { row in
                     let person = byId[row["userSourcedId"]]
@@ -294,10 +295,10 @@ public struct SharedView: Sendable {
             return try roster.rows(entity, ids: [sourcedId]).first.flatMap { record(for: $0, of: entity) }
         case .enrollment:
             guard let row = try roster.rows(.enrollments, ids: [sourcedId]).first else { return nil }
-            let person = try roster.people(ids: [row["userSourcedId"]]).first
+            let person = try roster.people(ids: [row["userSourcedId"]], scopeOnly: true).first
             return record(forEnrollment: row, person: person, section: person?.sections.first { $0.sourcedId == row["classSourcedId"] })
         case .student, .teacher, .administrator, .aide:
-            return try roster.people(ids: [sourcedId]).first.flatMap(record(for:)).flatMap { $0.kind == kind ? $0 : nil }
+            return try roster.people(ids: [sourcedId], scopeOnly: false).first.flatMap(record(for:)).flatMap { $0.kind == kind ? $0 : nil }
         }
     }
 
