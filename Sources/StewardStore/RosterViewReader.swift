@@ -20,9 +20,9 @@ public final class RosterViewReader: RosterReading {
         withSections = true
     }
 
-    /// Reads only what decides whether `policy` holds a person or a section: for counting a
-    /// view without reading its records. Enrollments are read only when the scope depends on
-    /// them (adopted sections, or a grade-limited grant's teachers).
+    /// For counting a view: reads no demographics or guardians, and a person's enrollments only
+    /// when the scope depends on them (adopted sections, or a grade-limited grant's teachers).
+    /// The users row itself is read whole.
     public init(db: Database, scopeOf policy: SharingPolicy) {
         self.db = db
         withDemographics = false
