@@ -101,6 +101,18 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         return times[version]
     }
 
+    func idPage(_ request: SharedViewIdRequest) throws(SharedViewError) -> SharedViewIdPage {
+        throw SharedViewError(.unavailable, "not yet")
+    }
+
+    func changes(_ request: SharedViewChangeRequest) throws(SharedViewError) -> SharedViewChangePage {
+        throw SharedViewError(.unavailable, "not yet")
+    }
+
+    func change(id: String) throws(SharedViewError) -> SharedViewChange? {
+        throw SharedViewError(.unavailable, "not yet")
+    }
+
     /// Each roster version's import time, to the second: `2026-11-29T15:31:29Z`.
     static func importTimes(_ db: Database) throws(StewardError) -> [Int64: String] {
         let query = try db.prepare("SELECT roster_version, max(finished_at) FROM imports WHERE verdict = 'applied' GROUP BY roster_version")

@@ -46,6 +46,37 @@ final class MemoryView: SharedView, @unchecked Sendable {
     func fields(of kind: SharedRecordKind) -> Set<String> {
         (records[kind] ?? []).reduce(into: Set<String>()) { $0.formUnion($1.fields.keys) }
     }
+
+    /// Changes a test sets, in id order.
+    var changeLog: [SharedViewChange] = []
+
+    func idPage(_ request: SharedViewIdRequest) throws(SharedViewError) -> SharedViewIdPage {
+        guard (1...10_000).contains(request.limit) else { throw SharedViewError(.invalidLimit, "limit") }
+        let all = (records[request.kind] ?? []).sorted { Array($0.id.utf8).lexicographicallyPrecedes(Array($1.id.utf8)) }
+        let (slice, after, before) = Self.window(all, id: \.id, after: request.after, before: request.before, limit: request.limit)
+        return SharedViewIdPage(records: slice, hasMoreAfter: after, hasMoreBefore: before, total: all.count)
+    }
+
+    func changes(_ request: SharedViewChangeRequest) throws(SharedViewError) -> SharedViewChangePage {
+        let all = changeLog.filter { request.kinds?.contains($0.record.kind) ?? true }
+        let (slice, after, before) = Self.window(all, id: \.id, after: request.after, before: request.before, limit: request.limit)
+        return SharedViewChangePage(changes: slice, hasMoreAfter: after, hasMoreBefore: before)
+    }
+
+    func change(id: String) throws(SharedViewError) -> SharedViewChange? { changeLog.first { $0.id == id } }
+
+    /// The page of `all` (ascending by `id`) after `after`, or the last `limit` before `before`.
+    static func window<T>(_ all: [T], id: (T) -> String, after: String?, before: String?, limit: Int) -> ([T], Bool, Bool) {
+        func less(_ a: String, _ b: String) -> Bool { Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) }
+        if let before {
+            let end = all.firstIndex { !less(id($0), before) } ?? all.count
+            let start = max(0, end - limit)
+            return (Array(all[start..<end]), end < all.count, start > 0)
+        }
+        let start = after.map { after in all.firstIndex { less(after, id($0)) } ?? all.count } ?? 0
+        let end = min(all.count, start + limit)
+        return (Array(all[start..<end]), end < all.count, start > 0)
+    }
 }
 
 /// Records every disclosure a request reports.

@@ -29,6 +29,117 @@ public protocol SharedView: Sendable {
     /// When roster version `version` was applied, as ISO 8601 UTC (`2026-11-29T15:31:29Z`);
     /// nil for a version this daemon has no import of.
     func appliedAt(version: Int64) -> String?
+    /// Up to `limit` records of `kind` in ascending id order (the ids' UTF-8 bytes compared):
+    /// those after `request.after`, or with `request.before`, the last `limit` before it, still
+    /// in ascending order. For protocols that page by id, such as Clever's `starting_after` and
+    /// `ending_before`. Ids are stable across imports, so a partner that re-syncs sees no churn.
+    func idPage(_ request: SharedViewIdRequest) throws(SharedViewError) -> SharedViewIdPage
+    /// The view's changes, oldest first: what the imports after the roster's first load
+    /// created, updated or deleted in this partner's view. See ``SharedViewChange``.
+    func changes(_ request: SharedViewChangeRequest) throws(SharedViewError) -> SharedViewChangePage
+    /// The change with `id`, or nil when the view has none with it (now).
+    func change(id: String) throws(SharedViewError) -> SharedViewChange?
+}
+
+/// A request for records in id order.
+public struct SharedViewIdRequest: Sendable, Hashable {
+    public var kind: SharedRecordKind
+    /// Only ids greater than this one.
+    public var after: String?
+    /// Only ids less than this one; the page is then the last `limit` of them.
+    public var before: String?
+    /// 1 to 10,000.
+    public var limit: Int
+
+    public init(kind: SharedRecordKind, after: String? = nil, before: String? = nil, limit: Int = 100) {
+        self.kind = kind
+        self.after = after
+        self.before = before
+        self.limit = limit
+    }
+}
+
+/// Records in id order, and whether the view holds more on either side of them.
+public struct SharedViewIdPage: Sendable, Hashable {
+    public var records: [SharedViewRecord]
+    /// Whether there are records after the last one returned.
+    public var hasMoreAfter: Bool
+    /// Whether there are records before the first one returned.
+    public var hasMoreBefore: Bool
+    /// How many records of the kind the view holds in all.
+    public var total: Int
+
+    public init(records: [SharedViewRecord], hasMoreAfter: Bool, hasMoreBefore: Bool, total: Int) {
+        self.records = records
+        self.hasMoreAfter = hasMoreAfter
+        self.hasMoreBefore = hasMoreBefore
+        self.total = total
+    }
+}
+
+/// One change to a partner's view, made by one import.
+///
+/// - `created`: the record entered the view (it was added to the roster, or moved into the
+///   partner's scope, or the partner was never handed it before).
+/// - `updated`: the partner holds the record and the import changed one of the fields it may
+///   receive; `previous` is the record as the view showed it before the import, so a connector
+///   can tell which granted fields changed and from what. A field the grant withholds is never
+///   in `record` or `previous`, so a change to it alone is no change to the view.
+/// - `deleted`: the record left the view (removed from the roster, or out of scope): `record`
+///   holds its id only.
+///
+/// `record` is the record as the view holds it now, not as it was right after the import: the
+/// daemon keeps the roster's current state and each import's changes, not every past state.
+public struct SharedViewChange: Sendable, Hashable {
+    public enum Action: String, Sendable { case created, updated, deleted }
+    /// Stable and ascending across the view's changes; opaque to the partner, and safe to hand
+    /// it (it names no sourcedId).
+    public var id: String
+    public var action: Action
+    public var record: SharedViewRecord
+    /// For `updated`: the record as the view showed it before the import.
+    public var previous: SharedViewRecord?
+    /// When the import was applied, as ISO 8601 UTC.
+    public var at: String
+
+    public init(id: String, action: Action, record: SharedViewRecord, previous: SharedViewRecord? = nil, at: String) {
+        self.id = id
+        self.action = action
+        self.record = record
+        self.previous = previous
+        self.at = at
+    }
+}
+
+/// A request for a page of changes, in the order of their ids.
+public struct SharedViewChangeRequest: Sendable, Hashable {
+    /// Only changes after this change id.
+    public var after: String?
+    /// Only changes before this change id; the page is then the last `limit` of them.
+    public var before: String?
+    /// 1 to 10,000.
+    public var limit: Int
+    /// Only changes to records of these kinds (all kinds when nil).
+    public var kinds: Set<SharedRecordKind>?
+
+    public init(after: String? = nil, before: String? = nil, limit: Int = 100, kinds: Set<SharedRecordKind>? = nil) {
+        self.after = after
+        self.before = before
+        self.limit = limit
+        self.kinds = kinds
+    }
+}
+
+public struct SharedViewChangePage: Sendable, Hashable {
+    public var changes: [SharedViewChange]
+    public var hasMoreAfter: Bool
+    public var hasMoreBefore: Bool
+
+    public init(changes: [SharedViewChange], hasMoreAfter: Bool, hasMoreBefore: Bool) {
+        self.changes = changes
+        self.hasMoreAfter = hasMoreAfter
+        self.hasMoreBefore = hasMoreBefore
+    }
 }
 
 /// The kinds of record a view holds: persons, sections, the district's orgs, academic
