@@ -12,8 +12,10 @@ import Synchronization
 final class ConnectorSharedView: ConnectorKit.SharedView {
     let partner: String
     let rosterVersion: Int64
-    private let view: StewardCore.SharedView
-    private let store: Store
+    let view: StewardCore.SharedView
+    let store: Store
+    let secret: DistrictSecret
+    let indexes: ViewIndexes
     private let sealing: SealingKey
     /// Every person id this view handed out, with the sourcedId and kind behind it: a connector
     /// reports what it sent by id, and the daemon records it by person.
@@ -21,10 +23,12 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     /// Import times by roster version, read once per request when first asked.
     private let appliedTimes = Mutex<[Int64: String]?>(nil)
 
-    init(view: StewardCore.SharedView, store: Store, secret: DistrictSecret, rosterVersion: Int64) {
+    init(view: StewardCore.SharedView, store: Store, secret: DistrictSecret, rosterVersion: Int64, indexes: ViewIndexes = ViewIndexes()) {
         partner = view.policy.partner
         self.view = view
         self.store = store
+        self.secret = secret
+        self.indexes = indexes
         self.rosterVersion = rosterVersion
         sealing = secret.sealingKey(purpose: "view-cursor")
     }
@@ -101,18 +105,6 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         return times[version]
     }
 
-    func idPage(_ request: SharedViewIdRequest) throws(SharedViewError) -> SharedViewIdPage {
-        throw SharedViewError(.unavailable, "not yet")
-    }
-
-    func changes(_ request: SharedViewChangeRequest) throws(SharedViewError) -> SharedViewChangePage {
-        throw SharedViewError(.unavailable, "not yet")
-    }
-
-    func change(id: String) throws(SharedViewError) -> SharedViewChange? {
-        throw SharedViewError(.unavailable, "not yet")
-    }
-
     /// Each roster version's import time, to the second: `2026-11-29T15:31:29Z`.
     static func importTimes(_ db: Database) throws(StewardError) -> [Int64: String] {
         let query = try db.prepare("SELECT roster_version, max(finished_at) FROM imports WHERE verdict = 'applied' GROUP BY roster_version")
@@ -127,7 +119,7 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     /// The district's own records keep their ids; every other kind is pseudonymous.
     static let organizationKinds: Set<SharedRecord.Kind> = [.org, .academicSession, .course]
 
-    private func remember(_ records: [SharedRecord], sources: [String]) {
+    func remember(_ records: [SharedRecord], sources: [String]) {
         issued.withLock { issued in
             for (record, source) in zip(records, sources) where !Self.organizationKinds.contains(record.kind) {
                 issued[record.id] = (source, record.kind.rawValue)
@@ -167,7 +159,7 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     }
 
     /// Core's record as ConnectorKit's: the two kinds enums share their raw values.
-    private static func convert(_ record: SharedRecord) -> SharedViewRecord {
+    static func convert(_ record: SharedRecord) -> SharedViewRecord {
         SharedViewRecord(id: record.id, kind: SharedRecordKind(rawValue: record.kind.rawValue)!,
                          fields: record.fields.mapValues {
                              switch $0 {

@@ -17,6 +17,8 @@ struct PullGateway: Sendable {
     let partners: PartnerAccessTable
     let rates = RateLimiter()
     let rateAudits = OncePerMinute()
+    /// Views' members in id order and change orders, kept between requests.
+    let indexes = ViewIndexes()
 
     /// Answers `request` for `connector`'s `kind`. Slow (reads the store): call it off the loops.
     func respond(to request: HTTPRequest, context: HTTPRequestContext, connector: any PullConnector, kind: String) -> HTTPResponse {
@@ -64,7 +66,7 @@ struct PullGateway: Sendable {
         policy.fields.formIntersection(OAuthScope.fields(for: scopes))
         let view = ConnectorSharedView(
             view: StewardCore.SharedView(policy: policy) { [secret] in secret.pseudonym(partner: grant.partner, sourcedId: $0) },
-            store: store, secret: secret, rosterVersion: access.rosterVersion)
+            store: store, secret: secret, rosterVersion: access.rosterVersion, indexes: indexes)
         let recorder = SentRecords()
         let answer = connector.serve(PartnerRequest(
             method: method, path: path, query: Self.queryPairs(request.query),

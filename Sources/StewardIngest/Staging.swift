@@ -25,7 +25,8 @@ enum Staging {
         }
         sql += """
             CREATE TEMP TABLE diff (entity TEXT NOT NULL, "sourcedId" TEXT NOT NULL, kind TEXT NOT NULL,
-                                    fields TEXT NOT NULL DEFAULT '', PRIMARY KEY (entity, "sourcedId")) WITHOUT ROWID;
+                                    fields TEXT NOT NULL DEFAULT '', previous TEXT NOT NULL DEFAULT '',
+                                    PRIMARY KEY (entity, "sourcedId")) WITHOUT ROWID;
             """
         try db.execute(sql)
     }
@@ -200,22 +201,24 @@ enum Staging {
             let fields = "rtrim(" + compared.map { "CASE WHEN s.\($0) IS NOT l.\($0) THEN '\($0.dropFirst().dropLast()),' ELSE '' END" }
                 .joined(separator: " || ") + ", ',')"
             let name = "'\(entity.rawValue)'"
+            // The live row's columns before the import, for change feeds.
+            let previous = "json_object(" + compared.map { "'\($0.dropFirst().dropLast())', l.\($0)" }.joined(separator: ", ") + ")"
             try db.execute("""
-                INSERT INTO temp.diff(entity, "sourcedId", kind, fields)
-                  SELECT \(name), s."sourcedId", 'changed', \(fields) FROM \(stage) s JOIN \(live) l ON l."sourcedId" = s."sourcedId"
+                INSERT INTO temp.diff(entity, "sourcedId", kind, fields, previous)
+                  SELECT \(name), s."sourcedId", 'changed', \(fields), \(previous) FROM \(stage) s JOIN \(live) l ON l."sourcedId" = s."sourcedId"
                   WHERE s.status <> 'tobedeleted' AND (\(differs));
                 """)
             if mode == .bulk {
                 try db.execute("""
-                    INSERT INTO temp.diff(entity, "sourcedId", kind)
-                      SELECT \(name), l."sourcedId", 'removed' FROM \(live) l
+                    INSERT INTO temp.diff(entity, "sourcedId", kind, previous)
+                      SELECT \(name), l."sourcedId", 'removed', \(previous) FROM \(live) l
                       WHERE NOT EXISTS (SELECT 1 FROM \(stage) s WHERE s."sourcedId" = l."sourcedId");
                     """)
             } else {
                 try db.execute("""
-                    INSERT INTO temp.diff(entity, "sourcedId", kind)
-                      SELECT \(name), s."sourcedId", 'removed' FROM \(stage) s
-                      WHERE s.status = 'tobedeleted' AND EXISTS (SELECT 1 FROM \(live) l WHERE l."sourcedId" = s."sourcedId");
+                    INSERT INTO temp.diff(entity, "sourcedId", kind, previous)
+                      SELECT \(name), s."sourcedId", 'removed', \(previous) FROM \(stage) s JOIN \(live) l ON l."sourcedId" = s."sourcedId"
+                      WHERE s.status = 'tobedeleted';
                     """)
             }
         }
@@ -310,8 +313,8 @@ enum Staging {
             if isEmpty { try buildIndexes(of: entity, db) }
         }
         try db.prepare("""
-            INSERT INTO main.import_changes(import_id, entity, sourced_id, kind, fields)
-            SELECT ?, entity, "sourcedId", kind, fields FROM temp.diff
+            INSERT INTO main.import_changes(import_id, entity, sourced_id, kind, fields, previous)
+            SELECT ?, entity, "sourcedId", kind, fields, previous FROM temp.diff
             """).run([.int(importId)])
     }
 

@@ -204,6 +204,8 @@ public final class Statement {
         sqlite3_reset(handle)
     }
 
+    /// How many columns a result row has.
+    public var columnCount: Int32 { sqlite3_column_count(handle) }
     public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
     public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
     public func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }

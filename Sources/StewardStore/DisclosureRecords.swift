@@ -41,6 +41,13 @@ public enum DisclosureRecords {
         try record(partner: partner, persons: persons, fields: ["sections"], at: at, db: db)
     }
 
+    /// Whether `partner` was ever sent anything about `person`.
+    public static func wasDisclosed(person: String, to partner: String, db: Database) throws(StewardError) -> Bool {
+        let query = try db.prepare("SELECT 1 FROM disclosures WHERE person = ? AND partner = ? LIMIT 1")
+        try query.bind([.text(person), .text(partner)])
+        return try query.step()
+    }
+
     /// Everything recorded about `person`, one summary per partner.
     public static func of(person: String, db: Database) throws(StewardError) -> [DisclosureSummary] {
         let query = try db.prepare("""

@@ -2,7 +2,7 @@
 /// and leaves `PRAGMA user_version` at its number. A migration is never edited after release:
 /// changes come as a new one at the end.
 enum Migrations {
-    static let all: [String] = [migration1, migration2, migration3, migration4]
+    static let all: [String] = [migration1, migration2, migration3, migration4, migration5]
 
     static let migration1 =
         // 1: the tamper-evident audit chain and the daemon's own settings.
@@ -127,6 +127,13 @@ enum Migrations {
             sourced_id  TEXT NOT NULL,
             PRIMARY KEY (partner, pseudonym)
         ) WITHOUT ROWID;
+        """
+
+    // 5: a changed or removed record's columns as they were before the import (a JSON object), so
+    // a partner's change feed can say what a granted field was before. Purged with the change
+    // set when district data is deleted.
+    static let migration5 = """
+        ALTER TABLE import_changes ADD COLUMN previous TEXT NOT NULL DEFAULT '';
         """
 
     /// The schema version this build of Steward writes.

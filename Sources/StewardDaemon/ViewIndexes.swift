@@ -1,0 +1,107 @@
+import Foundation
+import StewardCore
+import StewardCrypto
+import StewardStore
+import Synchronization
+
+/// What paging by id and change feeds need, kept between a partner's requests:
+///
+/// - A view's *members* in id order: every record of a kind as (view id, sourcedId), sorted by
+///   the id's UTF-8 bytes. Pseudonyms are keyed hashes, so their order is not the roster's;
+///   a protocol that pages by id (Clever's `starting_after`) needs them sorted once per roster
+///   version and policy, not per page. Built from the partner's scope alone (no demographics
+///   read) and dropped when the roster version or the policy changes.
+/// - Each applied import's change entries (the same for every partner), and a partner's order
+///   of them: change ids are the import (8 hex digits) then a keyed hash of the record (16 hex
+///   digits), so they ascend with time, are stable, and name no sourcedId.
+final class ViewIndexes: Sendable {
+    struct Members: Sendable {
+        var policy: SharingPolicy
+        /// View ids, ascending by UTF-8 bytes.
+        var ids: [String]
+        /// The sourcedId behind each id.
+        var sources: [String]
+
+        /// The first position whose id is not below `id` (`orEqual`: not at or below it).
+        func position(of id: String, orEqual: Bool) -> Int {
+            let key = Array(id.utf8)
+            var low = 0, high = ids.count
+            while low < high {
+                let middle = (low + high) / 2
+                let here = Array(ids[middle].utf8)
+                let before = orEqual ? !key.lexicographicallyPrecedes(here) : here.lexicographicallyPrecedes(key)
+                if before { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+    }
+
+    private struct MemberKey: Hashable {
+        var partner: String
+        var kind: SharedRecord.Kind
+        var rosterVersion: Int64
+    }
+
+    private let members = Mutex<[MemberKey: Members]>([:])
+    private let entries = Mutex<[Int64: [ChangeRecords.Entry]]>([:])
+    private let orders = Mutex<[String: [(id: String, entry: ChangeRecords.Entry)]]>([:])
+    /// Member lists kept at once (a partner and kind each); change orders likewise.
+    private let capacity: Int
+
+    init(capacity: Int = 32) { self.capacity = capacity }
+
+    /// `view`'s members of `kind` in id order, built with `build` when none are kept for this
+    /// roster version and policy.
+    func members(partner: String, kind: SharedRecord.Kind, rosterVersion: Int64, policy: SharingPolicy,
+                 build: () throws(StewardError) -> [(id: String, source: String)]) throws(StewardError) -> Members {
+        let key = MemberKey(partner: partner, kind: kind, rosterVersion: rosterVersion)
+        if let kept = members.withLock({ $0[key] }), kept.policy == policy { return kept }
+        let sorted = try build().sorted { Array($0.id.utf8).lexicographicallyPrecedes(Array($1.id.utf8)) }
+        let built = Members(policy: policy, ids: sorted.map(\.id), sources: sorted.map(\.source))
+        members.withLock { kept in
+            // Older roster versions of this partner are of no further use.
+            kept = kept.filter { $0.key.partner != partner || $0.key.rosterVersion >= rosterVersion }
+            if kept.count >= capacity { kept.removeAll() }
+            kept[key] = built
+        }
+        return built
+    }
+
+    /// The change entries of import `id`, read once.
+    func entries(ofImport id: Int64, read: () throws(StewardError) -> [ChangeRecords.Entry]) throws(StewardError) -> [ChangeRecords.Entry] {
+        if let kept = entries.withLock({ $0[id] }) { return kept }
+        let read = try read()
+        entries.withLock { kept in
+            if kept.count >= capacity * 4 { kept.removeAll() }
+            kept[id] = read
+        }
+        return read
+    }
+
+    /// `partner`'s change ids for `entries` of import `importId`, ascending.
+    func order(partner: String, importId: Int64, entries: [ChangeRecords.Entry], secret: DistrictSecret) -> [(id: String, entry: ChangeRecords.Entry)] {
+        let key = "\(partner)\u{0}\(importId)"
+        if let kept = orders.withLock({ $0[key] }) { return kept }
+        let prefix = Self.hex8(importId)
+        let ordered = entries.map { entry in
+            (id: prefix + secret.pseudonym(partner: partner, sourcedId: "change\u{0}\(entry.entity.rawValue)\u{0}\(entry.sourcedId)").prefix(16),
+             entry: entry)
+        }.sorted { $0.id < $1.id }
+        orders.withLock { kept in
+            if kept.count >= capacity * 4 { kept.removeAll() }
+            kept[key] = ordered
+        }
+        return ordered
+    }
+
+    static func hex8(_ value: Int64) -> String {
+        let hex = String(UInt32(truncatingIfNeeded: value), radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
+    /// The import a change id names, or nil when `id` is not a change id (24 lowercase hex digits).
+    static func importId(ofChange id: String) -> Int64? {
+        guard id.utf8.count == 24, id.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
+        return Int64(id.prefix(8), radix: 16)
+    }
+}
