@@ -19,6 +19,7 @@ let package = Package(
         // Connector modules: each is a dynamic library that stewardd loads with dlopen.
         .library(name: "ProbeConnector", type: .dynamic, targets: ["ProbeConnector"]),
         .library(name: "OneRosterConnector", type: .dynamic, targets: ["OneRosterConnector"]),
+        .library(name: "CleverConnector", type: .dynamic, targets: ["CleverConnector"]),
     ],
     dependencies: [
         .package(path: "Plugins/ConnectorKit"),
@@ -65,6 +66,11 @@ let package = Package(
             dependencies: [.product(name: "ConnectorKit", package: "ConnectorKit")],
             path: "Plugins/OneRosterConnector"
         ),
+        .target(
+            name: "CleverConnector",
+            dependencies: [.product(name: "ConnectorKit", package: "ConnectorKit")],
+            path: "Plugins/CleverConnector"
+        ),
 
         .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
         .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardCrypto"]),
@@ -72,7 +78,21 @@ let package = Package(
         .testTarget(name: "StewardIngestTests", dependencies: ["StewardIngest", "StewardCore", "StewardStore", "StewardHarness"]),
         .testTarget(
             name: "StewardDaemonTests",
-            dependencies: ["StewardDaemon", "StewardHarness", .product(name: "ConnectorKit", package: "ConnectorKit"), "OneRosterConnector"]
+            dependencies: ["StewardDaemon", "StewardHarness", .product(name: "ConnectorKit", package: "ConnectorKit"), "OneRosterConnector",
+                           "ConnectorTestSupport"]
+        ),
+        // The Clever module's tests load the built library with dlopen, as the daemon does: every
+        // module defines the entry point `steward_connector_module`, so only one may be linked in.
+        .testTarget(
+            name: "CleverConnectorTests",
+            dependencies: ["ConnectorTestSupport", "StewardDaemon", "StewardHarness",
+                           .product(name: "ConnectorKit", package: "ConnectorKit")]
+        ),
+        // A view and a disclosure recorder held in memory, for the connector modules' unit tests.
+        .target(
+            name: "ConnectorTestSupport",
+            dependencies: [.product(name: "ConnectorKit", package: "ConnectorKit")],
+            path: "Tests/ConnectorTestSupport"
         ),
         .testTarget(name: "IntegrationTests", dependencies: ["StewardHarness", "StewardControl", "StewardCore"]),
     ],

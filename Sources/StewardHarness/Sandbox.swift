@@ -20,6 +20,7 @@ public enum Binaries {
     /// The built probe connector module.
     public static var probeModule: String { directory + "/libProbeConnector.so" }
     public static var oneRosterModule: String { directory + "/libOneRosterConnector.so" }
+    public static var cleverModule: String { directory + "/libCleverConnector.so" }
 }
 
 /// A scratch installation of Steward in a temporary folder: configuration, partner folder,
@@ -50,7 +51,8 @@ public struct Sandbox: Sendable {
         for folder in [moduleDirectory, partnerDirectory] {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
-        for (name, library) in [("probe", Binaries.probeModule), ("oneroster", Binaries.oneRosterModule)] where modules.contains(name) {
+        for (name, library) in [("probe", Binaries.probeModule), ("oneroster", Binaries.oneRosterModule),
+                                 ("clever", Binaries.cleverModule)] where modules.contains(name) {
             try FileManager.default.copyItem(atPath: library, toPath: moduleDirectory + "/\(name).so")
             chmod(moduleDirectory + "/\(name).so", 0o644)
         }

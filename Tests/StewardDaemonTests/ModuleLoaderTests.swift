@@ -5,19 +5,8 @@ import ConnectorKit
 import Foundation
 import StewardDaemon
 import StewardHarness
+import ConnectorTestSupport
 import Testing
-
-/// A module folder with copies of built libraries under the names given.
-func moduleFolder(_ files: [String: String]) throws -> String {
-    let folder = (NSTemporaryDirectory() as NSString).standardizingPath + "/steward-modules-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    chmod(folder, 0o755)
-    for (name, source) in files {
-        try FileManager.default.copyItem(atPath: source, toPath: folder + "/" + name)
-        chmod(folder + "/" + name, 0o644)
-    }
-    return folder
-}
 
 @Suite struct ModuleLoaderTests {
     @Test func theProbeModuleCrossesTheDlopenBoundaryAsAConnectorKitType() throws {

@@ -1,93 +1,12 @@
 import ConnectorKit
 import Foundation
 @testable import OneRosterConnector
+import ConnectorTestSupport
 import Testing
 
 // The OneRoster connector's parts, one by one: the filter grammar, the mapping of view fields
 // to OneRoster properties, the paging arithmetic and links, and the cursor cache. The whole
 // path, through the real daemon and its real view, is in Tests/IntegrationTests/OneRosterTests.swift.
-
-/// A view held in memory: records of each kind in a fixed order, cursors that are offsets.
-/// Counts the pages read, so a test can see how much a request cost.
-final class MemoryView: SharedView, @unchecked Sendable {
-    // Sound: `records` never changes after init; `pagesRead` is touched only under `lock`.
-    let partner = "mathfacts"
-    let rosterVersion: Int64 = 7
-    let records: [SharedRecordKind: [SharedViewRecord]]
-    private let lock = NSLock()
-    private var reads: [SharedViewRequest] = []
-
-    init(_ records: [SharedViewRecord]) {
-        self.records = Dictionary(grouping: records, by: \.kind)
-    }
-
-    var pagesRead: [SharedViewRequest] { lock.withLock { reads } }
-
-    func page(_ request: SharedViewRequest) throws(SharedViewError) -> SharedViewPage {
-        lock.withLock { reads.append(request) }
-        guard (1...10_000).contains(request.limit) else { throw SharedViewError(.invalidLimit, "limit") }
-        let all = records[request.kind] ?? []
-        let start = request.cursor.map { Int($0.token) ?? -1 } ?? 0
-        guard (0...all.count).contains(start) else { throw SharedViewError(.invalidCursor, "cursor") }
-        let end = min(all.count, start + request.limit)
-        return SharedViewPage(records: Array(all[start..<end]), next: end < all.count ? SharedViewCursor(token: String(end)) : nil)
-    }
-
-    func record(_ kind: SharedRecordKind, id: String) throws(SharedViewError) -> SharedViewRecord? {
-        records[kind]?.first { $0.id == id }
-    }
-
-    func count(_ kind: SharedRecordKind) throws(SharedViewError) -> Int { records[kind]?.count ?? 0 }
-
-    /// No import times: the epoch rule applies.
-    func appliedAt(version: Int64) -> String? { nil }
-
-    /// As the daemon's view would say from a grant: here, the fields its records carry.
-    func fields(of kind: SharedRecordKind) -> Set<String> {
-        (records[kind] ?? []).reduce(into: Set<String>()) { $0.formUnion($1.fields.keys) }
-    }
-
-    /// Changes a test sets, in id order.
-    var changeLog: [SharedViewChange] = []
-
-    func idPage(_ request: SharedViewIdRequest) throws(SharedViewError) -> SharedViewIdPage {
-        guard (1...10_000).contains(request.limit) else { throw SharedViewError(.invalidLimit, "limit") }
-        let all = (records[request.kind] ?? []).sorted { Array($0.id.utf8).lexicographicallyPrecedes(Array($1.id.utf8)) }
-        let (slice, after, before) = Self.window(all, id: \.id, after: request.after, before: request.before, limit: request.limit)
-        return SharedViewIdPage(records: slice, hasMoreAfter: after, hasMoreBefore: before, total: all.count)
-    }
-
-    func changes(_ request: SharedViewChangeRequest) throws(SharedViewError) -> SharedViewChangePage {
-        let all = changeLog.filter { request.kinds?.contains($0.record.kind) ?? true }
-        let (slice, after, before) = Self.window(all, id: \.id, after: request.after, before: request.before, limit: request.limit)
-        return SharedViewChangePage(changes: slice, hasMoreAfter: after, hasMoreBefore: before)
-    }
-
-    func change(id: String) throws(SharedViewError) -> SharedViewChange? { changeLog.first { $0.id == id } }
-
-    /// The page of `all` (ascending by `id`) after `after`, or the last `limit` before `before`.
-    static func window<T>(_ all: [T], id: (T) -> String, after: String?, before: String?, limit: Int) -> ([T], Bool, Bool) {
-        func less(_ a: String, _ b: String) -> Bool { Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) }
-        if let before {
-            let end = all.firstIndex { !less(id($0), before) } ?? all.count
-            let start = max(0, end - limit)
-            return (Array(all[start..<end]), end < all.count, start > 0)
-        }
-        let start = after.map { after in all.firstIndex { less(after, id($0)) } ?? all.count } ?? 0
-        let end = min(all.count, start + limit)
-        return (Array(all[start..<end]), end < all.count, start > 0)
-    }
-}
-
-/// Records every disclosure a request reports.
-final class DisclosureLog: DisclosureRecorder, @unchecked Sendable {
-    // Sound: `entries` is touched only under `lock`.
-    private let lock = NSLock()
-    private var entries: [(ids: [String], fields: Set<String>)] = []
-
-    func sent(_ ids: [String], fields: Set<String>) { lock.withLock { entries.append((ids, fields)) } }
-    var all: [(ids: [String], fields: Set<String>)] { lock.withLock { entries } }
-}
 
 enum OneRosterFixture {
     static let allScopes: Set<String> = [OneRosterModule.Scope.roster, OneRosterModule.Scope.demographics]

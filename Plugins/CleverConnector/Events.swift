@@ -1,0 +1,74 @@
+import ConnectorKit
+
+/// The Events API: the view's changes as Clever events, `<record_type>.<created|updated|deleted>`.
+///
+/// An updated event carries `previous_attributes`: the record before the import and now are
+/// rendered the same way, and the top-level properties that differ are sent with their previous
+/// values (null for one the record did not have). Changes to enrollments are not events here:
+/// a section's `students` is rendered from the current enrollments, so an event for them would
+/// repeat the section unchanged. A deleted record holds its id only, so a deleted org is a
+/// `schools.deleted` and a deleted session a `terms.deleted` unless the view still tells its type.
+extension Responder {
+    /// `/v3.0/events`: a page of events, oldest first, of the `record_type`s asked for.
+    func events(_ query: Query) throws(CleverError) -> PartnerResponse {
+        let wanted = Set((query.recordTypes.isEmpty ? RecordType.allCases : query.recordTypes.compactMap(RecordType.init(rawValue:)))
+            .map(\.object))
+        let kinds = Set(wanted.flatMap(\.kinds))
+        let stream = Stream<SharedViewChange>(read: { [view] after, before, limit throws(CleverError) in
+            let page = try CleverError.reading { () throws(SharedViewError) in
+                try view.changes(SharedViewChangeRequest(after: after, before: before, limit: limit,
+                                                         kinds: query.recordTypes.isEmpty ? nil : kinds))
+            }
+            return .init(items: page.changes, hasMoreAfter: page.hasMoreAfter, hasMoreBefore: page.hasMoreBefore, total: nil)
+        }, id: \.id, keep: { Self.objectType(of: $0).map(wanted.contains) ?? false })
+        let page = try Page([stream], after: query.after, before: query.before, limit: query.limit)
+        let mapping = try mapping()
+        var data: [JSONValue] = []
+        for change in page.items { data.append(.object(["data": .object(try event(change, mapping))])) }
+        return Self.json([
+            "data": .array(data),
+            "links": Query.links(path: request.path, pairs: request.query, first: page.items.first?.id, last: page.items.last?.id,
+                                 hasMoreAfter: page.hasMoreAfter, hasMoreBefore: page.hasMoreBefore),
+        ])
+    }
+
+    /// `/v3.0/events/{id}`.
+    func event(_ id: String) throws(CleverError) -> PartnerResponse {
+        guard let change = try CleverError.reading({ () throws(SharedViewError) in try view.change(id: id) }),
+              Self.objectType(of: change) != nil else { throw .notFound("event") }
+        let object = try event(change, try mapping())
+        return Self.json(["data": .object(object), "links": .array([Query.link("self", selfURI)])])
+    }
+
+    /// The Clever object type a change is an event of; nil for a change that is no event here.
+    static func objectType(of change: SharedViewChange) -> ObjectType? {
+        if let type = ObjectType.of(change.record) ?? change.previous.flatMap(ObjectType.of) { return type }
+        guard change.action == .deleted else { return nil }
+        switch change.record.kind {
+        case .org: return .school
+        case .academicSession: return .term
+        default: return nil
+        }
+    }
+
+    private func event(_ change: SharedViewChange, _ mapping: Mapping) throws(CleverError) -> [String: JSONValue] {
+        guard let type = Self.objectType(of: change) else { throw .notFound("event") }
+        let now = try build(change.record, as: type, with: mapping)
+        var event: [String: JSONValue] = [
+            "id": .string(change.id), "type": .string("\(RecordType(type).rawValue).\(change.action.rawValue)"),
+            "created": .string(change.at), "data": .object(["object": .object(now.object)]),
+        ]
+        if change.action == .updated, let previous = change.previous {
+            var before = mapping.build(previous, as: type)
+            // A section's students are today's either way: they are not part of the change.
+            if let current = now.object["students"] { before.object["students"] = current }
+            var attributes: [String: JSONValue] = [:]
+            for key in Set(before.object.keys).union(now.object.keys) where before.object[key] != now.object[key] {
+                attributes[key] = before.object[key] ?? .null
+            }
+            event["previous_attributes"] = .object(attributes)
+            sent.add(previous.id, before.fields)
+        }
+        return event
+    }
+}
