@@ -14,8 +14,9 @@ import Testing
     static let v1p1 = "/ims/oneroster/v1p1"
     static let support = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path + "/support"
 
-    /// A daemon with the partner listener, the probe and oneroster modules, `partners` (made to
-    /// use `oneroster-rest`), and a 200-student district imported.
+    /// A daemon with the partner listener, `modules`, `partners` (made to use the connector
+    /// `connectors` names for them, `oneroster-rest` otherwise), and a 200-student district
+    /// imported.
     final class Listener {
         let sandbox: Sandbox
         let daemon: DaemonProcess
@@ -24,16 +25,16 @@ import Testing
         /// Bodies saved for schema validation: (schema name, file).
         private(set) var bodies: [(schema: String, path: String, partial: Bool, v1p1: Bool)] = []
 
-        init(partners: [PartnerFileText]) throws {
-            sandbox = try Sandbox(roles: People.roles, modules: ["probe", "oneroster"])
+        init(partners: [PartnerFileText], connectors: [String: String] = [:], modules: [String] = ["probe", "oneroster"]) throws {
+            sandbox = try Sandbox(roles: People.roles, modules: modules)
             certificates = try TestCertificates(in: sandbox.root)
             for partner in partners {
-                var text = partner.text.replacingOccurrences(of: "Connector=probe", with: "Connector=oneroster-rest")
+                var text = partner.text.replacingOccurrences(of: "Connector=probe", with: "Connector=\(connectors[partner.name] ?? "oneroster-rest")")
                 // Paging every collection takes more than the default 600 requests a minute.
                 if partner.access.isEmpty { text += "\n[Access]\nRequestsPerMinute=100000\n" }
                 try sandbox.write(text, to: sandbox.partnerDirectory + "/\(partner.name).conf")
             }
-            try sandbox.writeConfiguration(roles: People.roles, modules: ["probe", "oneroster"], extra: """
+            try sandbox.writeConfiguration(roles: People.roles, modules: modules, extra: """
 
                 [API]
                 Listen=127.0.0.1:0
