@@ -1,11 +1,13 @@
 import Foundation
 
 /// A OneRoster property value as this connector builds it: text, a list, or an object such as
-/// a reference. Kept as a value (not Foundation's `Any`) so filters and sorts can read it.
-indirect enum JSONValue: Sendable, Equatable {
+/// a reference. Kept as a value (not Foundation's `Any`) so filters and sorts can read it. Not
+/// `indirect`: the array and dictionary already hold their elements apart, so a text costs no
+/// box of its own.
+enum JSONValue: Sendable, Equatable {
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     /// What a filter or a sort compares: the text, each text of a list, or a reference's
     /// `sourcedId` (so `school='sch-0001'` matches a class of that school).
@@ -20,7 +22,7 @@ indirect enum JSONValue: Sendable, Equatable {
     /// Compact JSON with keys in code-point order, so equal answers are equal bytes. Written
     /// directly: Foundation's `JSONSerialization` with sorted keys cost more than reading the
     /// view (it collates the keys).
-    static func encode(_ object: [String: JSONValue]) -> [UInt8] {
+    static func encode(_ object: JSONObject) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         JSONValue.object(object).write(to: &out)
@@ -37,13 +39,13 @@ indirect enum JSONValue: Sendable, Equatable {
                 item.write(to: &out)
             }
             out.append(UInt8(ascii: "]"))
-        case .object(let members):
+        case .object(let object):
             out.append(UInt8(ascii: "{"))
-            for (index, key) in members.keys.sorted().enumerated() {
+            for (index, member) in object.members.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                Self.write(key, to: &out)
+                Self.write(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                members[key]!.write(to: &out)
+                member.value.write(to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -51,8 +53,14 @@ indirect enum JSONValue: Sendable, Equatable {
 
     /// A JSON string: `"` and `\` escaped, control characters as `\u00XX`, everything else as UTF-8.
     private static func write(_ text: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
+        // Most texts need no escape: copied whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: text.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        let hex = Array("0123456789abcdef".utf8)
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
@@ -64,5 +72,43 @@ indirect enum JSONValue: Sendable, Equatable {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// A JSON object's members, kept in key order (code points) as they are set: an object of a
+/// dozen properties needs no hash table, and is written in order without sorting.
+struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    private(set) var members: [(key: String, value: JSONValue)] = []
+
+    init() { members.reserveCapacity(20) }
+
+    init(dictionaryLiteral elements: (String, JSONValue)...) {
+        members.reserveCapacity(elements.count)
+        for (key, value) in elements { self[key] = value }
+    }
+
+    subscript(key: String) -> JSONValue? {
+        get { members.first { $0.key == key }?.value }
+        set {
+            let position = members.firstIndex { $0.key >= key } ?? members.count
+            let present = position < members.count && members[position].key == key
+            switch (newValue, present) {
+            case (let value?, true): members[position].value = value
+            case (let value?, false): members.insert((key, value), at: position)
+            case (nil, true): members.remove(at: position)
+            case (nil, false): break
+            }
+        }
+    }
+
+    /// Only the members whose key `isIncluded` accepts.
+    func filter(_ isIncluded: (String) -> Bool) -> JSONObject {
+        var kept = JSONObject()
+        kept.members = members.filter { isIncluded($0.key) }
+        return kept
+    }
+
+    static func == (left: JSONObject, right: JSONObject) -> Bool {
+        left.members.count == right.members.count && zip(left.members, right.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 }

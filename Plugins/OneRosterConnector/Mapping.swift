@@ -95,12 +95,12 @@ struct Mapping: Sendable {
 
     /// The OneRoster object `record` becomes, with every property the view allows. `children`
     /// are the ids of the view's orgs or sessions whose parent `record` is.
-    func object(_ record: SharedViewRecord, as entity: Entity, children: [String] = []) -> [String: JSONValue] {
+    func object(_ record: SharedViewRecord, as entity: Entity, children: [String] = []) -> JSONObject {
         let fields = RecordFields(record.fields)
-        var object: [String: JSONValue] = [
-            "sourcedId": .string(record.id), "status": .string("active"),
-            "dateLastModified": .string(appliedAt(record.version) ?? Self.dateLastModified(record.version)),
-        ]
+        var object = JSONObject()
+        object["sourcedId"] = .string(record.id)
+        object["status"] = .string("active")
+        object["dateLastModified"] = .string(appliedAt(record.version) ?? Self.dateLastModified(record.version))
         func put(_ name: String, _ value: JSONValue?) { if let value { object[name] = value } }
         switch entity {
         case .user:
@@ -186,6 +186,24 @@ struct Mapping: Sendable {
     /// The view fields `record` discloses through `properties`: for persons, catalogue names.
     func disclosedFields(_ record: SharedViewRecord, properties: [Property]) -> Set<String> {
         Set(properties.flatMap(\.discloses).filter { record.fields[$0] != nil })
+    }
+
+    /// The ids of `records` grouped by the view fields each discloses through `properties`.
+    /// The candidate fields are worked out once; a record is then a bit per candidate it holds.
+    func disclosures(of records: [SharedViewRecord], properties: [Property]) -> [(fields: Set<String>, ids: [String])] {
+        let candidates = Array(Set(properties.flatMap(\.discloses))).sorted()
+        guard candidates.count <= 64 else {
+            return Dictionary(grouping: records) { disclosedFields($0, properties: properties) }.map { ($0.key, $0.value.map(\.id)) }
+        }
+        var groups: [UInt64: [String]] = [:]
+        for record in records {
+            var mask: UInt64 = 0
+            for (bit, field) in candidates.enumerated() where record.fields[field] != nil { mask |= 1 << UInt64(bit) }
+            groups[mask, default: []].append(record.id)
+        }
+        return groups.map { mask, ids in
+            (Set(candidates.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element)), ids)
+        }
     }
 
     /// A reference `{href, sourcedId, type}` to an object of this version's endpoints.

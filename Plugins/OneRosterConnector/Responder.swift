@@ -68,13 +68,13 @@ struct Responder {
     /// whole collection holds.
     private struct Page {
         var records: [SharedViewRecord]
-        var built: [[String: JSONValue]]?
+        var built: [JSONObject]?
         var total: Int
     }
 
     /// The page at `offset` of the whole collection once its members are chosen, filtered and
     /// sorted: reads every record of the route's kinds, and builds each object once.
-    private func pageOfWholeCollection(_ build: (SharedViewRecord) -> [String: JSONValue]) throws(StatusInfo) -> Page {
+    private func pageOfWholeCollection(_ build: (SharedViewRecord) -> JSONObject) throws(StatusInfo) -> Page {
         var records: [SharedViewRecord] = []
         for kind in route.kinds { records += try read { () throws(SharedViewError) in try ViewCache.all(kind, of: view) } }
         if let types = route.types { records = records.filter { types.contains(RecordFields($0.fields).text("type") ?? "") } }
@@ -101,7 +101,7 @@ struct Responder {
 
     /// How a record becomes its OneRoster object in this request. Orgs and academic sessions
     /// list their children: the records of the view whose `parent` they are.
-    private func builder() throws(StatusInfo) -> (SharedViewRecord) -> [String: JSONValue] {
+    private func builder() throws(StatusInfo) -> (SharedViewRecord) -> JSONObject {
         let mapping = mapping, entity = route.entity
         guard entity == .org || entity == .academicSession, let kind = entity.kinds.first else {
             return { mapping.object($0, as: entity) }
@@ -197,17 +197,15 @@ struct Responder {
         throw .forbidden("this partner's grant does not include \(field)")
     }
 
-    private func project(_ object: [String: JSONValue], _ properties: [Property]) -> [String: JSONValue] {
+    private func project(_ object: JSONObject, _ properties: [Property]) -> JSONObject {
         guard query.fields != nil else { return object }
         let names = Set(properties.map(\.name))
-        return object.filter { names.contains($0.key) }
+        return object.filter(names.contains)
     }
 
     /// Tells the daemon which records were sent with which fields, one call per set of fields.
     private func disclose(_ records: [SharedViewRecord], _ properties: [Property]) {
-        var groups: [Set<String>: [String]] = [:]
-        for record in records { groups[mapping.disclosedFields(record, properties: properties), default: []].append(record.id) }
-        for (fields, ids) in groups { request.disclosures.sent(ids, fields: fields) }
+        for group in mapping.disclosures(of: records, properties: properties) { request.disclosures.sent(group.ids, fields: group.fields) }
     }
 
     // MARK: Helpers
@@ -223,7 +221,7 @@ struct Responder {
         }
     }
 
-    static func json(_ status: Int, _ object: [String: JSONValue]) -> PartnerResponse {
+    static func json(_ status: Int, _ object: JSONObject) -> PartnerResponse {
         PartnerResponse(status: status, headers: [("Content-Type", "application/json")], body: JSONValue.encode(object))
     }
 }

@@ -73,7 +73,7 @@ struct StatusInfo: Error, Sendable, Equatable {
     }
 
     /// The `imsx_StatusInfo` body.
-    var body: [String: JSONValue] {
+    var body: JSONObject {
         ["imsx_codeMajor": .string("failure"), "imsx_severity": .string("error"), "imsx_description": .string(description),
          "imsx_CodeMinor": .object(["imsx_codeMinorField": .array([.object([
              "imsx_codeMinorFieldName": .string("TargetEndSystem"), "imsx_codeMinorFieldValue": .string(codeMinor.rawValue),

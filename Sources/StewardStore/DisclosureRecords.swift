@@ -17,12 +17,15 @@ public enum DisclosureRecords {
             ON CONFLICT (person, partner, day) DO UPDATE SET fields = excluded.fields, last_at = excluded.last_at,
                 responses = responses + 1
             """)
+        let sent = fields.sorted().joined(separator: " ")
         for person in persons {
             try existing.bind([.text(person.sourcedId), .text(partner), .text(day)])
-            var merged = fields
-            if try existing.step() { merged.formUnion((existing.text(0) ?? "").split(separator: " ").map(String.init)) }
-            try upsert.run([.text(person.sourcedId), .text(partner), .text(day), .text(person.kind),
-                            .text(merged.sorted().joined(separator: " ")), .text(now), .text(now)])
+            // A day's later syncs usually send what the first did: the row's fields stand.
+            var merged = sent
+            if try existing.step(), let recorded = existing.text(0), recorded != sent {
+                merged = fields.union(recorded.split(separator: " ").map(String.init)).sorted().joined(separator: " ")
+            }
+            try upsert.run([.text(person.sourcedId), .text(partner), .text(day), .text(person.kind), .text(merged), .text(now), .text(now)])
         }
     }
 
