@@ -51,7 +51,9 @@ struct CleverError: Error, Sendable, Equatable {
         } catch {
             switch error.code {
             case .notSharing: throw .forbidden("sharing with this partner is stopped")
-            case .invalidCursor, .invalidLimit, .unavailable: throw .unavailable()
+            // A cursor or limit the view refuses came from the request: the partner's to fix.
+            case .invalidCursor, .invalidLimit: throw .badRequest(error.message)
+            case .unavailable: throw .unavailable()
             }
         }
     }

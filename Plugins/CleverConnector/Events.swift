@@ -4,10 +4,11 @@ import ConnectorKit
 ///
 /// An updated event carries `previous_attributes`: the record before the import and now are
 /// rendered the same way, and the top-level properties that differ are sent with their previous
-/// values (null for one the record did not have). Changes to enrollments are not events here:
-/// a section's `students` is rendered from the current enrollments, so an event for them would
-/// repeat the section unchanged. A deleted record holds its id only, so a deleted org is a
-/// `schools.deleted` and a deleted session a `terms.deleted` unless the view still tells its type.
+/// values (null for one the record did not have). A section whose enrollments changed comes as
+/// `sections.updated` without `previous_attributes`: its `students` and `teachers` are rendered
+/// from the current enrollments. A deleted record holds its id (and, for an org or a session,
+/// its type), so a deleted district is a `districts.deleted` and a deleted school year is no
+/// term event at all.
 extension Responder {
     /// `/v3.0/events`: a page of events, oldest first, of the `record_type`s asked for.
     func events(_ query: Query) throws(CleverError) -> PartnerResponse {
@@ -43,7 +44,8 @@ extension Responder {
     /// The Clever object type a change is an event of; nil for a change that is no event here.
     static func objectType(of change: SharedViewChange) -> ObjectType? {
         if let type = ObjectType.of(change.record) ?? change.previous.flatMap(ObjectType.of) { return type }
-        guard change.action == .deleted else { return nil }
+        // A deleted record whose type is unknown is taken for the usual one of its kind.
+        guard change.action == .deleted, change.record.fields["type"] == nil else { return nil }
         switch change.record.kind {
         case .org: return .school
         case .academicSession: return .term

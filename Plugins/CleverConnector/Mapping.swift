@@ -144,7 +144,8 @@ struct Mapping: Sendable {
         case "PS": return "PostGraduate"
         case "UG": return "Ungraded"
         default:
-            guard code.count == 2, let number = Int(code), (1...13).contains(number) else { return "Other" }
+            // `03` and `3` are one grade, as the district's grants read them.
+            guard let number = Int(code), (1...13).contains(number) else { return "Other" }
             return String(number)
         }
     }

@@ -7,7 +7,7 @@ struct Responder {
     let request: PartnerRequest
     let route: Route
     let facts: ViewFacts
-    let sent = SentRecords()
+    let sent = AnswerDisclosures()
     var view: any SharedView { request.view }
 
     /// A record that an answer's item was reached through, and the fields of it that reaching
@@ -285,7 +285,7 @@ struct Responder {
 
 /// What one answer sent: record ids by the set of fields sent for them. Reported to the daemon
 /// only once the whole answer is built, so nothing is recorded for an answer that fails.
-final class SentRecords {
+final class AnswerDisclosures {
     private var groups: [Set<String>: Set<String>] = [:]
 
     func add(_ id: String, _ fields: Set<String>) { groups[fields, default: []].insert(id) }

@@ -47,14 +47,14 @@ extension ConnectorSharedView {
                 let boundary = request.before ?? request.after
                 if let boundary, let boundaryImport = ViewIndexes.importId(ofChange: boundary),
                    backward ? applied.id > boundaryImport : applied.id < boundaryImport { continue }
-                var ordered = order(of: applied, db: db)
+                var ordered = try order(of: applied, db: db)
                 if let boundary { ordered = ordered.filter { backward ? $0.id < boundary : $0.id > boundary } }
                 if backward { ordered.reverse() }
                 var start = 0
                 while start < ordered.count {
                     let batch = Array(ordered[start..<min(ordered.count, start + 256)])
                     start += batch.count
-                    for change in try judge(batch, at: applied.at, db: db) where kinds?.contains(change.kind) ?? true {
+                    for change in try judge(batch, at: applied, db: db) where kinds?.contains(change.kind) ?? true {
                         if found.count == request.limit { more = true; break walk }
                         found.append(Self.convert(change))
                     }
@@ -68,12 +68,12 @@ extension ConnectorSharedView {
     }
 
     func change(id: String) throws(SharedViewError) -> SharedViewChange? {
-        guard view.policy.isSharing else { throw notSharing }
+        try checkSharing()
         guard let importId = ViewIndexes.importId(ofChange: id) else { return nil }
         return try reading { db throws(StewardError) in
             guard let applied = try feedImports(db).first(where: { $0.id == importId }) else { return nil }
-            let matching = order(of: applied, db: db).filter { $0.id == id }
-            return try judge(matching, at: applied.at, db: db).first.map(Self.convert)
+            let matching = try order(of: applied, db: db).filter { $0.id == id }
+            return try judge(matching, at: applied, db: db).first.map(Self.convert)
         }
     }
 
@@ -89,48 +89,60 @@ extension ConnectorSharedView {
         var kind: SharedRecord.Kind { record.kind }
     }
 
-    /// The imports a feed reports: every applied import after the roster's first load, which
-    /// partners receive through the data API, not as a change per record.
+    /// The imports a feed reports: those applied after the partner was first sent anything
+    /// (what came before, it receives through the data API, not as changes), within the
+    /// retention window.
     private func feedImports(_ db: Database) throws(StewardError) -> [ChangeRecords.AppliedImport] {
-        Array(try ChangeRecords.appliedImports(db: db).dropFirst())
+        guard let first = try DisclosureRecords.firstDisclosure(to: partner, db: db) else { return [] }
+        let window = Timestamp.string(Date().addingTimeInterval(-Double(ChangeRecords.retentionDays) * 86_400))
+        return try ChangeRecords.appliedImports(since: max(first, window), db: db)
     }
 
-    private func order(of applied: ChangeRecords.AppliedImport, db: Database) -> [(id: String, entry: ChangeRecords.Entry)] {
-        let entries = (try? indexes.entries(ofImport: applied.id) { () throws(StewardError) in
+    private func order(of applied: ChangeRecords.AppliedImport, db: Database) throws(StewardError) -> [(id: String, entry: ChangeRecords.Entry)] {
+        let entries = try indexes.entries(ofImport: applied.id, rosterVersion: rosterVersion) { () throws(StewardError) in
             try ChangeRecords.entries(ofImport: applied.id, db: db)
-        }) ?? []
+        }
         return indexes.order(partner: partner, importId: applied.id, entries: entries, secret: secret)
     }
 
-    /// Which of `batch` change this view, and how: a record that entered it was created, one
-    /// that left it deleted, one whose granted fields changed updated. A change to fields the
-    /// grant withholds, or to a record outside the scope before and after, is no change to it.
-    private func judge(_ batch: [(id: String, entry: ChangeRecords.Entry)], at: String, db: Database) throws(StewardError) -> [ViewChange] {
+    /// Which of `batch` change this view, and how.
+    ///
+    /// A person is judged by what the partner holds: one it was sent before the import and
+    /// that is still in the view is *updated* when a field the grant offers changed (with the
+    /// values before); one it holds that left the view (removed, out of scope, out of an
+    /// adopted class) is *deleted*; one in the view it was never sent is *created*, with no
+    /// previous values, whatever the import changed. So a partner never learns a value from
+    /// before it was given the person, and a change to a withheld field is no change.
+    /// Sections and the district's records (no student data) are judged by the view before
+    /// and after the import.
+    private func judge(_ batch: [(id: String, entry: ChangeRecords.Entry)], at applied: ChangeRecords.AppliedImport,
+                       db: Database) throws(StewardError) -> [ViewChange] {
         let reader = RosterViewReader(db: db, fields: view.policy.fields)
         let byEntity = Dictionary(grouping: batch.map(\.entry), by: \.entity)
         var now: [String: SharedRecord] = [:]
         var before: [String: SharedRecord] = [:]
-        var departed: [String: SharedRecord] = [:]
+        var sources: [String: String] = [:]
         func key(_ entry: ChangeRecords.Entry) -> String { entry.entity.rawValue + "\u{0}" + entry.sourcedId }
         for (entity, entries) in byEntity {
             switch entity {
             case .users:
-                let persons = Dictionary(try reader.people(ids: entries.map(\.sourcedId), scopeOnly: false).map { ($0.sourcedId, $0) },
+                let ids = entries.map(\.sourcedId)
+                let persons = Dictionary(try reader.people(ids: ids, scopeOnly: false).map { ($0.sourcedId, $0) },
                                          uniquingKeysWith: { first, _ in first })
+                let held = try DisclosureRecords.held(ids, by: partner, before: applied.finishedAt, db: db)
                 for entry in entries {
                     let current = persons[entry.sourcedId]
-                    now[key(entry)] = current.flatMap(view.record(for:))
-                    guard entry.action != .added else { continue }
+                    let record = current.flatMap(view.record(for:))
+                    now[key(entry)] = record
+                    guard held.contains(entry.sourcedId) else { continue }
+                    // Held: the record before the import, as this view shows it, or the id alone.
                     var previous = current.map { $0.overlaying(users: entry.previous ?? [:]) }
                         ?? entry.previous.map { RosterPerson.removed(sourcedId: entry.sourcedId, users: $0) }
                     if let demographics = entry.previousDemographics { previous = previous?.overlaying(demographics: demographics) }
+                    let role = previous?.role ?? current?.role ?? ""
+                    guard let kind = SharedRecord.Kind(rawValue: role), kind.isPerson else { continue }
                     before[key(entry)] = previous.flatMap(view.record(for:))
-                    // A person the scope no longer describes (a Library app's, whose scope is the
-                    // classes they left) was still held if the partner was sent them.
-                    if current == nil, before[key(entry)] == nil, let previous, let kind = SharedRecord.Kind(rawValue: previous.role), kind.isPerson,
-                       try DisclosureRecords.wasDisclosed(person: entry.sourcedId, to: partner, db: db) {
-                        departed[key(entry)] = SharedRecord(id: view.viewId(of: entry.sourcedId, kind: kind), kind: kind, fields: [:])
-                    }
+                        ?? SharedRecord(id: view.viewId(of: entry.sourcedId, kind: kind), kind: kind, fields: [:])
                 }
             case .classes:
                 let sections = Dictionary(try reader.sections(ids: Set(entries.map(\.sourcedId)), after: nil, limit: entries.count,
@@ -163,21 +175,24 @@ extension ConnectorSharedView {
             let current = now[key(entry)], previous = before[key(entry)]
             switch (current, previous) {
             case (let current?, nil):
-                changes.append(ViewChange(id: id, action: .created, record: current, at: at))
+                changes.append(ViewChange(id: id, action: .created, record: current, at: applied.at))
             case (let current?, let previous?):
                 let membership = entry.entity == .classes && entry.previous == nil
                 guard membership || current.fields != previous.fields || current.kind != previous.kind else { continue }
-                changes.append(ViewChange(id: id, action: .updated, record: current, previous: membership ? nil : previous, at: at))
+                let shown = membership || previous.fields.isEmpty ? nil : previous
+                changes.append(ViewChange(id: id, action: .updated, record: current, previous: shown, at: applied.at))
             case (nil, let previous?):
-                changes.append(ViewChange(id: id, action: .deleted, record: SharedRecord(id: previous.id, kind: previous.kind, fields: [:]), at: at))
+                // The id, and what tells which collection it left (an org's or a session's type).
+                let type = previous.fields["type"].map { ["type": $0] } ?? [:]
+                changes.append(ViewChange(id: id, action: .deleted, record: SharedRecord(id: previous.id, kind: previous.kind, fields: type),
+                                          at: applied.at))
             case (nil, nil):
-                if let departed = departed[key(entry)] {
-                    changes.append(ViewChange(id: id, action: .deleted, record: departed, at: at))
-                }
+                continue
             }
+            if changes.last?.id == id, changes.last?.action != .deleted { sources[id] = entry.sourcedId }
         }
-        let shown = changes.filter { $0.action != .deleted }
-        remember(shown.map(\.record), sources: shown.map { change in batch.first { $0.id == change.id }!.entry.sourcedId })
+        let shown = changes.filter { sources[$0.id] != nil }
+        remember(shown.map(\.record), sources: shown.map { sources[$0.id]! })
         return changes
     }
 
@@ -188,19 +203,21 @@ extension ConnectorSharedView {
 
     // MARK: - Shared checks
 
-    private var notSharing: SharedViewError {
-        SharedViewError(.notSharing, "partner \(partner) is not sharing now (its state, or sharing paused)")
+    func checkSharing() throws(SharedViewError) {
+        guard view.policy.isSharing else {
+            throw SharedViewError(.notSharing, "partner \(partner) is not sharing now (its state, or sharing paused)")
+        }
     }
 
-    private func checkServing(limit: Int) throws(SharedViewError) {
+    func checkServing(limit: Int) throws(SharedViewError) {
         guard (1...10_000).contains(limit) else {
             throw SharedViewError(.invalidLimit, "a page holds 1 to 10,000 records; \(limit) was asked for")
         }
-        guard view.policy.isSharing else { throw notSharing }
+        try checkSharing()
     }
 
     /// Runs `body` in a store read; a store failure is `unavailable`.
-    private func reading<T>(_ body: (Database) throws(StewardError) -> T) throws(SharedViewError) -> T {
+    func reading<T>(_ body: (Database) throws(StewardError) -> T) throws(SharedViewError) -> T {
         do {
             return try store.read { db throws(StewardError) in try body(db) }
         } catch {

@@ -34,61 +34,58 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     }
 
     func page(_ request: SharedViewRequest) throws(SharedViewError) -> SharedViewPage {
-        guard (1...10_000).contains(request.limit) else {
-            throw SharedViewError(.invalidLimit, "a page holds 1 to 10,000 records; \(request.limit) was asked for")
-        }
-        guard view.policy.isSharing else {
-            throw SharedViewError(.notSharing, "partner \(partner) is not sharing now (its state, or sharing paused)")
-        }
+        try checkServing(limit: request.limit)
         let after = try request.cursor.map { cursor throws(SharedViewError) in try open(cursor, kind: request.kind) }
         guard let kind = SharedRecord.Kind(rawValue: request.kind.rawValue) else {
             throw SharedViewError(.unavailable, "this daemon does not serve \(request.kind.rawValue) records")
         }
-        let page: StewardCore.SharedView.Page
-        do {
-            page = try store.read { db throws(StewardError) in
-                try view.page(kind, from: RosterViewReader(db: db, fields: view.policy.fields), after: after, limit: request.limit,
-                              changedSince: request.changedSince)
-            }
-        } catch {
-            throw SharedViewError(.unavailable, "the roster cannot be read now: \(error.code.rawValue)")
+        let page = try reading { db throws(StewardError) in
+            try view.page(kind, from: RosterViewReader(db: db, fields: view.policy.fields), after: after, limit: request.limit,
+                          changedSince: request.changedSince)
         }
         remember(page.records, sources: page.sources)
         return SharedViewPage(records: page.records.map(Self.convert), next: page.next.map { seal($0, kind: request.kind) })
     }
 
     func record(_ kind: SharedRecordKind, id: String) throws(SharedViewError) -> SharedViewRecord? {
-        guard view.policy.isSharing else {
-            throw SharedViewError(.notSharing, "partner \(partner) is not sharing now (its state, or sharing paused)")
-        }
+        try checkSharing()
         guard let coreKind = SharedRecord.Kind(rawValue: kind.rawValue) else { return nil }
         let realIds = Self.organizationKinds.contains(coreKind) || (view.policy.kind == .district && view.policy.grants("sis_id"))
-        do {
-            return try store.read { db throws(StewardError) -> SharedViewRecord? in
-                var sourcedId = id
-                if !realIds {
-                    var resolved = issued.withLock { $0[id] }
-                    if resolved == nil { resolved = try PseudonymIndex.resolve(partner: partner, pseudonym: id, db: db) }
-                    guard let resolved, resolved.kind == coreKind.rawValue else { return nil }
-                    sourcedId = resolved.sourcedId
+        return try reading { db throws(StewardError) -> SharedViewRecord? in
+            var sourcedId = id
+            if !realIds {
+                var resolved = issued.withLock { $0[id] }
+                if resolved == nil { resolved = try PseudonymIndex.resolve(partner: partner, pseudonym: id, db: db) }
+                if let known = resolved, known.kind == coreKind.rawValue {
+                    sourcedId = known.sourcedId
+                } else if let member = try member(coreKind, id: id, db: db) {
+                    // An id the partner met inside another record (a section's students): the
+                    // view's members in id order say what it stands for.
+                    sourcedId = member
+                } else {
+                    return nil
                 }
-                let reader = RosterViewReader(db: db, fields: view.policy.fields)
-                guard let record = try view.record(coreKind, sourcedId: sourcedId, from: reader), record.id == id else { return nil }
-                remember([record], sources: [sourcedId])
-                return Self.convert(record)
             }
-        } catch {
-            throw SharedViewError(.unavailable, "the roster cannot be read now: \(error.code.rawValue)")
+            let reader = RosterViewReader(db: db, fields: view.policy.fields)
+            guard let record = try view.record(coreKind, sourcedId: sourcedId, from: reader), record.id == id else { return nil }
+            remember([record], sources: [sourcedId])
+            return Self.convert(record)
         }
+    }
+
+    /// The sourcedId behind `id` among the view's members of `kind`, built once per roster
+    /// version and policy (see ``ViewIndexes``).
+    func member(_ kind: SharedRecord.Kind, id: String, db: Database) throws(StewardError) -> String? {
+        let members = try indexes.members(partner: partner, kind: kind, rosterVersion: rosterVersion, policy: view.policy) { () throws(StewardError) in
+            try view.members(kind, from: RosterViewReader(db: db, scopeOf: view.policy))
+        }
+        let position = members.position(of: id, orEqual: false)
+        return position < members.ids.count && members.ids[position] == id ? members.sources[position] : nil
     }
 
     func count(_ kind: SharedRecordKind) throws(SharedViewError) -> Int {
         guard let coreKind = SharedRecord.Kind(rawValue: kind.rawValue) else { return 0 }
-        do {
-            return try store.read { db throws(StewardError) in try view.count(coreKind, from: RosterViewReader(db: db, scopeOf: view.policy)) }
-        } catch {
-            throw SharedViewError(.unavailable, "the roster cannot be read now: \(error.code.rawValue)")
-        }
+        return try reading { db throws(StewardError) in try view.count(coreKind, from: RosterViewReader(db: db, scopeOf: view.policy)) }
     }
 
     func fields(of kind: SharedRecordKind) -> Set<String> {
@@ -105,15 +102,10 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         return times[version]
     }
 
-    /// Each roster version's import time, to the second: `2026-11-29T15:31:29Z`.
+    /// Each applied import's time, to the second (`2026-11-29T15:31:29Z`), by import id: the
+    /// version a record carries is the import that last changed it.
     static func importTimes(_ db: Database) throws(StewardError) -> [Int64: String] {
-        let query = try db.prepare("SELECT roster_version, max(finished_at) FROM imports WHERE verdict = 'applied' GROUP BY roster_version")
-        var times: [Int64: String] = [:]
-        while try query.step() {
-            let text = query.text(1) ?? ""
-            times[query.int(0)] = text.count >= 19 ? String(text.prefix(19)) + "Z" : text
-        }
-        return times
+        Dictionary(try ChangeRecords.appliedImports(db: db).map { ($0.id, $0.at) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The district's own records keep their ids; every other kind is pseudonymous.
@@ -127,16 +119,16 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         }
     }
 
-    /// The persons behind `ids` that this view handed out; ids it did not issue are ignored.
-    func persons(_ ids: [String]) -> [(sourcedId: String, kind: String)] {
-        issued.withLock { issued in
-            ids.compactMap { issued[$0] }.filter { SharedRecord.Kind(rawValue: $0.kind)?.isPerson == true }
+    /// What `ids` stand for, of those this partner's views handed out: this view's, then the
+    /// partner's index (a connector may send ids it read in an earlier request, such as a
+    /// section's members from a list it keeps). Ids never handed out are left out.
+    func resolve(_ ids: [String], db: Database) throws(StewardError) -> [String: (sourcedId: String, kind: String)] {
+        var found = issued.withLock { issued in
+            Dictionary(ids.compactMap { id in issued[id].map { (id, $0) } }, uniquingKeysWith: { first, _ in first })
         }
-    }
-
-    /// The enrollments behind `ids` that this view handed out, by their sourcedIds.
-    func enrollments(_ ids: [String]) -> [String] {
-        issued.withLock { issued in ids.compactMap { issued[$0] }.filter { $0.kind == SharedRecord.Kind.enrollment.rawValue }.map(\.sourcedId) }
+        let missing = Array(Set(ids).subtracting(found.keys))
+        if !missing.isEmpty { found.merge(try PseudonymIndex.resolve(partner: partner, pseudonyms: missing, db: db)) { first, _ in first } }
+        return found
     }
 
     /// Every pseudonymous id this view handed out, for the partner's index.

@@ -77,13 +77,21 @@ struct PullGateway: Sendable {
         let sentIds = Set(sent.flatMap(\.ids))
         do {
             try store.write { db throws(StewardError) in
-                // Only the ids the partner was handed can come back to be looked up.
-                try PseudonymIndex.record(partner: grant.partner, entries: view.issuedIds.filter { sentIds.contains($0.pseudonym) }, db: db)
+                // The ids sent can come back, asked for by the partner; the enrollments read can
+                // be sent later from a list the connector keeps (a section's members), and must
+                // then still be known.
+                try PseudonymIndex.record(partner: grant.partner, entries: view.issuedIds.filter {
+                    sentIds.contains($0.pseudonym) || $0.kind == SharedRecord.Kind.enrollment.rawValue
+                }, db: db)
+                let resolved = try view.resolve(Array(sentIds), db: db)
                 for entry in sent {
-                    try DisclosureRecords.record(partner: grant.partner, persons: view.persons(entry.ids), fields: entry.fields, at: started, db: db)
+                    let behind = entry.ids.compactMap { resolved[$0] }
+                    let persons = behind.filter { SharedRecord.Kind(rawValue: $0.kind)?.isPerson == true }
+                    try DisclosureRecords.record(partner: grant.partner, persons: persons, fields: entry.fields, at: started, db: db)
                     // An enrollment discloses its person's membership of a section.
-                    try DisclosureRecords.recordEnrollments(partner: grant.partner, enrollments: view.enrollments(entry.ids),
-                                                            at: started, db: db)
+                    try DisclosureRecords.recordEnrollments(partner: grant.partner, enrollments: behind.filter {
+                        $0.kind == SharedRecord.Kind.enrollment.rawValue
+                    }.map(\.sourcedId), at: started, db: db)
                 }
                 _ = try AuditLog.append(auditEvent(partner: grant.partner, method: method, path: path, status: answer.status,
                     detail: "\(sentIds.count) record(s), \(answer.body.count) bytes", context: context), in: db)

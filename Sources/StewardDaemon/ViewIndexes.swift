@@ -10,7 +10,8 @@ import Synchronization
 ///   the id's UTF-8 bytes. Pseudonyms are keyed hashes, so their order is not the roster's;
 ///   a protocol that pages by id (Clever's `starting_after`) needs them sorted once per roster
 ///   version and policy, not per page. Built from the partner's scope alone (no demographics
-///   read) and dropped when the roster version or the policy changes.
+///   read); rebuilt when the partner asks under a newer roster version or another policy,
+///   and an older roster version's lists of the partner are dropped then.
 /// - Each applied import's change entries (the same for every partner), and a partner's order
 ///   of them: change ids are the import (8 hex digits) then a keyed hash of the record (16 hex
 ///   digits), so they ascend with time, are stable, and name no sourcedId.
@@ -43,7 +44,9 @@ final class ViewIndexes: Sendable {
     }
 
     private let members = Mutex<[MemberKey: Members]>([:])
-    private let entries = Mutex<[Int64: [ChangeRecords.Entry]]>([:])
+    /// Change entries by import, for one roster version: a new import clears them, so the
+    /// columns a retention purge forgot do not linger here.
+    private let entries = Mutex<(rosterVersion: Int64, byImport: [Int64: [ChangeRecords.Entry]])>((0, [:]))
     private let orders = Mutex<[String: [(id: String, entry: ChangeRecords.Entry)]]>([:])
     /// Member lists kept at once (a partner and kind each); change orders likewise.
     private let capacity: Int
@@ -56,7 +59,7 @@ final class ViewIndexes: Sendable {
                  build: () throws(StewardError) -> [(id: String, source: String)]) throws(StewardError) -> Members {
         let key = MemberKey(partner: partner, kind: kind, rosterVersion: rosterVersion)
         if let kept = members.withLock({ $0[key] }), kept.policy == policy { return kept }
-        let sorted = try build().sorted { Array($0.id.utf8).lexicographicallyPrecedes(Array($1.id.utf8)) }
+        let sorted = try build().sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
         let built = Members(policy: policy, ids: sorted.map(\.id), sources: sorted.map(\.source))
         members.withLock { kept in
             // Older roster versions of this partner are of no further use.
@@ -67,13 +70,15 @@ final class ViewIndexes: Sendable {
         return built
     }
 
-    /// The change entries of import `id`, read once.
-    func entries(ofImport id: Int64, read: () throws(StewardError) -> [ChangeRecords.Entry]) throws(StewardError) -> [ChangeRecords.Entry] {
-        if let kept = entries.withLock({ $0[id] }) { return kept }
+    /// The change entries of import `id`, read once per roster version. A read that fails is
+    /// not kept.
+    func entries(ofImport id: Int64, rosterVersion: Int64,
+                 read: () throws(StewardError) -> [ChangeRecords.Entry]) throws(StewardError) -> [ChangeRecords.Entry] {
+        if let kept = entries.withLock({ $0.rosterVersion == rosterVersion ? $0.byImport[id] : nil }) { return kept }
         let read = try read()
         entries.withLock { kept in
-            if kept.count >= capacity * 4 { kept.removeAll() }
-            kept[id] = read
+            if kept.rosterVersion != rosterVersion || kept.byImport.count >= capacity { kept = (rosterVersion, [:]) }
+            kept.byImport[id] = read
         }
         return read
     }

@@ -5,22 +5,35 @@ import StewardCore
 /// the records it added (still in the roster, by `created_import`), and those it changed or
 /// removed (from `import_changes`, with their columns before the import).
 public enum ChangeRecords {
-    /// An applied import: its id (the roster version it made) and when it finished, as
-    /// ISO 8601 UTC to the second.
+    /// How long a change keeps the record's columns before the import, and how far back a
+    /// change feed reaches: the days partners are given to poll, after which the previous
+    /// values of a changed or removed record are forgotten.
+    public static let retentionDays = 30
+
+    /// An applied import: its id (the import id records carry as their version) and when it
+    /// finished, as stored (`2026-11-29T17:24:45.561Z`) and to the second.
     public struct AppliedImport: Sendable, Equatable {
         public var id: Int64
-        public var at: String
+        public var finishedAt: String
+        public var at: String { finishedAt.count >= 19 ? String(finishedAt.prefix(19)) + "Z" : finishedAt }
     }
 
-    /// Every applied import, oldest first.
-    public static func appliedImports(db: Database) throws(StewardError) -> [AppliedImport] {
-        let query = try db.prepare("SELECT id, finished_at FROM imports WHERE verdict = 'applied' ORDER BY id")
+    /// Every applied import, oldest first; with `since`, only those finished after it.
+    public static func appliedImports(since: String? = nil, db: Database) throws(StewardError) -> [AppliedImport] {
+        let query = try db.prepare("SELECT id, finished_at FROM imports WHERE verdict = 'applied' AND finished_at > ? ORDER BY id")
+        try query.bind([.text(since ?? "")])
         var imports: [AppliedImport] = []
-        while try query.step() {
-            let text = query.text(1) ?? ""
-            imports.append(AppliedImport(id: query.int(0), at: text.count >= 19 ? String(text.prefix(19)) + "Z" : text))
-        }
+        while try query.step() { imports.append(AppliedImport(id: query.int(0), finishedAt: query.text(1) ?? "")) }
         return imports
+    }
+
+    /// Forgets the previous columns of changes made by imports that finished before `cutoff`
+    /// (a stored timestamp): a removed student's record does not outlive the feed's window.
+    public static func forgetPrevious(before cutoff: String, db: Database) throws(StewardError) {
+        try db.prepare("""
+            UPDATE import_changes SET previous = '' WHERE previous <> ''
+            AND import_id IN (SELECT id FROM imports WHERE finished_at < ?)
+            """).run([.text(cutoff)])
     }
 
     /// One record an import touched, as a change feed sees it: persons (`users`, with their
@@ -39,8 +52,8 @@ public enum ChangeRecords {
         public var previousDemographics: [String: String]?
     }
 
-    /// The entities whose records a change feed reports; demographics and enrollments are
-    /// reported as changes to their person and section.
+    /// The entities whose records a change feed reports; demographics are reported as changes
+    /// to their person, enrollments as changes to their person and their section.
     static let reported: [RosterEntity] = [.orgs, .academicSessions, .courses, .classes, .users]
 
     /// The records import `id` touched, one entry per record.
@@ -64,6 +77,7 @@ public enum ChangeRecords {
         let query = try db.prepare("SELECT entity, sourced_id, kind, previous FROM import_changes WHERE import_id = ? ORDER BY entity, sourced_id")
         try query.bind([.int(id)])
         var enrollmentSections: Set<String> = []
+        var enrolledPersons: Set<String> = []
         var demographicPersons: [String: [String: String]] = [:]
         while try query.step() {
             guard let entity = RosterEntity(rawValue: query.text(0) ?? ""), let action = Entry.Action(rawValue: query.text(2) ?? "") else { continue }
@@ -74,23 +88,31 @@ public enum ChangeRecords {
                 demographicPersons[sourcedId] = previous ?? [:]
             case .enrollments:
                 if let section = previous?["classSourcedId"] { enrollmentSections.insert(section) }
+                if let person = previous?["userSourcedId"] { enrolledPersons.insert(person) }
             default:
                 if reported.contains(entity) { merge(Entry(entity: entity, sourcedId: sourcedId, action: action, previous: previous)) }
             }
         }
-        // Demographics or enrollments this import added.
-        for (table, column) in [("roster_demographics", "sourcedId"), ("roster_enrollments", "classSourcedId")] {
-            let added = try db.prepare("SELECT DISTINCT \"\(column)\" FROM \(table) WHERE created_import = ?1 OR modified_import = ?1")
-            try added.bind([.int(id)])
-            while try added.step() {
-                let sourcedId = added.text(0) ?? ""
-                if table == "roster_demographics" { if demographicPersons[sourcedId] == nil { demographicPersons[sourcedId] = [:] } }
-                else { enrollmentSections.insert(sourcedId) }
-            }
+        // Demographics or enrollments this import added or changed.
+        let demographics = try db.prepare("SELECT \"sourcedId\" FROM roster_demographics WHERE created_import = ?1 OR modified_import = ?1")
+        try demographics.bind([.int(id)])
+        while try demographics.step() {
+            let person = demographics.text(0) ?? ""
+            if demographicPersons[person] == nil { demographicPersons[person] = [:] }
+        }
+        let enrollments = try db.prepare("""
+            SELECT "classSourcedId", "userSourcedId" FROM roster_enrollments WHERE created_import = ?1 OR modified_import = ?1
+            """)
+        try enrollments.bind([.int(id)])
+        while try enrollments.step() {
+            enrollmentSections.insert(enrollments.text(0) ?? "")
+            enrolledPersons.insert(enrollments.text(1) ?? "")
         }
         for (person, previous) in demographicPersons {
             merge(Entry(entity: .users, sourcedId: person, action: .changed, previousDemographics: previous))
         }
+        // A person whose enrollments changed may have entered or left a view scoped by sections.
+        for person in enrolledPersons { merge(Entry(entity: .users, sourcedId: person, action: .changed)) }
         for section in enrollmentSections { merge(Entry(entity: .classes, sourcedId: section, action: .changed)) }
         return Array(entries.values)
     }

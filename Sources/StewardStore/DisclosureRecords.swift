@@ -44,11 +44,26 @@ public enum DisclosureRecords {
         try record(partner: partner, persons: persons, fields: ["sections"], at: at, db: db)
     }
 
-    /// Whether `partner` was ever sent anything about `person`.
-    public static func wasDisclosed(person: String, to partner: String, db: Database) throws(StewardError) -> Bool {
-        let query = try db.prepare("SELECT 1 FROM disclosures WHERE person = ? AND partner = ? LIMIT 1")
-        try query.bind([.text(person), .text(partner)])
-        return try query.step()
+    /// Which of `persons` `partner` was sent something about before `time` (a stored timestamp):
+    /// the persons it holds, as far as the record of disclosures knows.
+    public static func held(_ persons: [String], by partner: String, before time: String, db: Database) throws(StewardError) -> Set<String> {
+        guard !persons.isEmpty else { return [] }
+        let query = try db.prepare("""
+            SELECT DISTINCT person FROM disclosures
+            WHERE person IN (SELECT value FROM json_each(?1)) AND partner = ?2 AND first_at < ?3
+            """)
+        let list = (try? JSONEncoder().encode(persons)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        try query.bind([.text(list), .text(partner), .text(time)])
+        var held: Set<String> = []
+        while try query.step() { held.insert(query.text(0) ?? "") }
+        return held
+    }
+
+    /// When `partner` was first sent anything (a stored timestamp), nil when never.
+    public static func firstDisclosure(to partner: String, db: Database) throws(StewardError) -> String? {
+        let query = try db.prepare("SELECT min(first_at) FROM disclosures WHERE partner = ?")
+        try query.bind([.text(partner)])
+        return try query.step() ? query.text(0) : nil
     }
 
     /// Everything recorded about `person`, one summary per partner.
@@ -96,6 +111,19 @@ public enum PseudonymIndex {
                 AND NOT EXISTS (SELECT 1 FROM roster_classes WHERE "sourcedId" = pseudonyms.sourced_id)
                 AND NOT EXISTS (SELECT 1 FROM roster_enrollments WHERE "sourcedId" = pseudonyms.sourced_id)
             """)
+    }
+
+    /// The sourcedId and kind behind each of `pseudonyms` that `partner` was handed out.
+    public static func resolve(partner: String, pseudonyms: [String], db: Database) throws(StewardError) -> [String: (sourcedId: String, kind: String)] {
+        guard !pseudonyms.isEmpty else { return [:] }
+        let query = try db.prepare("""
+            SELECT pseudonym, sourced_id, kind FROM pseudonyms WHERE partner = ?1 AND pseudonym IN (SELECT value FROM json_each(?2))
+            """)
+        let list = (try? JSONEncoder().encode(pseudonyms)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        try query.bind([.text(partner), .text(list)])
+        var found: [String: (sourcedId: String, kind: String)] = [:]
+        while try query.step() { found[query.text(0) ?? ""] = (query.text(1) ?? "", query.text(2) ?? "") }
+        return found
     }
 
     /// The sourcedId and kind behind `pseudonym` for `partner`, if it was ever handed out.

@@ -148,6 +148,33 @@ import Testing
         #expect(problems.isEmpty, "\(problems.prefix(3000))")
     }
 
+    @Test func membersListedInsideASectionAreDisclosedAndCanBeLookedUp() throws {
+        let listener = try Self.listener()
+        defer { listener.finish() }
+        let bodies = try Bodies(in: listener.sandbox.root)
+        let token = try listener.token("homework")
+        func disclosed() throws -> Int { try Self.count(listener, "SELECT count(*) FROM disclosures WHERE partner = 'homework'") }
+        // The first page of sections, before any user was listed.
+        let first = try bodies.get(listener, "/v3.0/sections?limit=3", token: token)
+        let sections = (first.body["data"] as? [[String: Any]] ?? []).compactMap { $0["data"] as? [String: Any] }
+        let members = Set(sections.flatMap { $0["students"] as? [String] ?? [] })
+        #expect(!members.isEmpty)
+        #expect(try disclosed() == members.count, "each listed student's membership is recorded")
+        // A student met only inside a section can be asked for by that id.
+        let student = try #require(members.first)
+        let answer = try bodies.get(listener, "/v3.0/users/\(student)", token: token)
+        #expect(answer.status == 200 && (answer.body["data"] as? [String: Any])?["id"] as? String == student, "\(answer.text.prefix(200))")
+        // The next page lists members from the connector's kept enrollments: recorded all the same.
+        let last = try #require(sections.last?["id"] as? String)
+        let second = try bodies.get(listener, "/v3.0/sections?limit=3&starting_after=\(last)", token: token)
+        let more = Set((second.body["data"] as? [[String: Any]] ?? []).compactMap { $0["data"] as? [String: Any] }
+            .flatMap { $0["students"] as? [String] ?? [] }).subtracting(members)
+        #expect(!more.isEmpty)
+        #expect(try disclosed() == members.count + more.count)
+        let problems = try bodies.problems()
+        #expect(problems.isEmpty, "\(problems.prefix(3000))")
+    }
+
     @Test func aLibraryAppGetsOnlyTheCappedFieldsOfItsAdoptedClass() throws {
         let listener = try Self.listener()
         defer { listener.finish() }
@@ -183,6 +210,8 @@ import Testing
         // The first load is the data API's: no events yet.
         let none = try bodies.get(listener, "/v3.0/events", token: token)
         #expect(none.status == 200 && (none.body["data"] as? [Any])?.isEmpty == true, "\(none.text.prefix(300))")
+        // The partner syncs; the events then tell it what the next import changed of what it holds.
+        #expect(!(try Self.pageAll(listener, bodies, "/v3.0/users?limit=1000", token: token)).isEmpty)
 
         let delta = try GeneratedDrop(in: listener.sandbox.root, name: "delta", students: 200, deltaFrom: listener.sandbox.root + "/district")
         let imported = try listener.ctl("import", delta.path)

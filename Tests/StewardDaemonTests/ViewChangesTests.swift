@@ -22,6 +22,15 @@ extension ConnectorViewDistrict {
         try #require(report.verdict == .applied)
     }
 
+    /// Records that `partner` was sent every person of `roles`, now: a full sync.
+    func recordSync(_ partner: String, roles: [String] = ["student", "teacher"]) throws {
+        let persons = try rows("SELECT \"sourcedId\", role FROM roster_users WHERE role IN ('\(roles.joined(separator: "', '"))')")
+            .map { (sourcedId: $0[0], kind: $0[1]) }
+        try store.write { db throws(StewardError) in
+            try DisclosureRecords.record(partner: partner, persons: persons, fields: ["given_name"], at: Date(), db: db)
+        }
+    }
+
     /// Rows of `sql`, each as its text columns.
     func rows(_ sql: String) throws -> [[String]] {
         try store.read { db throws(StewardError) in
@@ -76,7 +85,20 @@ extension ConnectorViewDistrict {
         // Nothing has changed since the first load, which the feed leaves to the data API.
         let grant = "Fields=given_name family_initial grade school sections\nRoles=student teacher"
         #expect(try district.view("clever", grant: grant).changes(SharedViewChangeRequest(limit: 100)).changes.isEmpty)
+        // Both partners synced before the delta.
+        try district.recordSync("clever")
+        try district.recordSync("readers")
         try district.importDelta(students: 400, seed: 21)
+        // As if "clever" had never been sent one of the students the delta renamed.
+        let unsent = try #require(try district.rows("""
+            SELECT c.sourced_id FROM import_changes c JOIN roster_users u ON u."sourcedId" = c.sourced_id
+            WHERE c.import_id = 2 AND c.entity = 'users' AND c.kind = 'changed' AND u.role = 'student'
+            AND substr(json_extract(c.previous, '$.familyName'), 1, 1) <> substr(u."familyName", 1, 1)
+            ORDER BY c.sourced_id LIMIT 1
+            """).first?.first)
+        try district.store.write { db throws(StewardError) in
+            try db.prepare("DELETE FROM disclosures WHERE person = ? AND partner = 'clever'").run([.text(unsent)])
+        }
         let view = try district.view("clever", grant: grant)
         let secret = district.secret
         func id(_ sourcedId: String) -> String { secret.pseudonym(partner: "clever", sourcedId: sourcedId) }
@@ -109,7 +131,10 @@ extension ConnectorViewDistrict {
         #expect(!renamed.isEmpty)
         for row in renamed {
             let change = byRecord[id(row[0])]
-            if row[1].prefix(1).uppercased() == row[2].prefix(1).uppercased() {
+            if row[0] == unsent {
+                // Never sent: created, with nothing of what the record was before.
+                #expect(change?.action == .created && change?.previous == nil, "\(String(describing: change))")
+            } else if row[1].prefix(1).uppercased() == row[2].prefix(1).uppercased() {
                 #expect(change == nil, "a change to a withheld field is no change to the view")
             } else {
                 let change = try #require(change)
@@ -168,6 +193,7 @@ extension ConnectorViewDistrict {
 
     @Test func aGrantWithoutAFieldNeverShowsItsChange() throws {
         let district = try ConnectorViewDistrict(students: 300, seed: 31)
+        try district.recordSync("narrow", roles: ["student"])
         try district.importDelta(students: 300, seed: 31)
         // Only given names and grades: family names and rooms changed, neither is in this view.
         let view = try district.view("narrow", grant: "Fields=given_name grade\nRoles=student")
@@ -175,5 +201,32 @@ extension ConnectorViewDistrict {
         #expect(changes.allSatisfy { $0.action != .updated }, "no granted field changed")
         #expect(changes.contains { $0.action == .created } && changes.contains { $0.action == .deleted })
         #expect(changes.allSatisfy { $0.record.kind == .student })
+    }
+}
+
+extension ViewChangesTests {
+    @Test func aPartnerFirstSentDataAfterAnImportGetsNoChangesOfIt() throws {
+        let district = try ConnectorViewDistrict(students: 300, seed: 41)
+        try district.importDelta(students: 300, seed: 41)
+        let view = try district.view("late", grant: "Fields=given_name family_initial grade\nRoles=student")
+        #expect(try view.changes(SharedViewChangeRequest(limit: 10_000)).changes.isEmpty, "never sent anything: no feed")
+        try district.recordSync("late", roles: ["student"])
+        #expect(try view.changes(SharedViewChangeRequest(limit: 10_000)).changes.isEmpty,
+                "its first sync came after the import: what the import changed, it received whole")
+    }
+}
+
+extension ViewChangesTests {
+    @Test func theColumnsBeforeAChangeAreForgottenAfterTheWindow() throws {
+        let district = try ConnectorViewDistrict(students: 300, seed: 51)
+        try district.importDelta(students: 300, seed: 51)
+        let kept = try district.rows("SELECT count(*) FROM import_changes WHERE previous <> ''")
+        #expect(Int(kept.first?.first ?? "") ?? 0 > 0)
+        // A cutoff after the delta: what it changed is past the window.
+        try district.store.write { db throws(StewardError) in
+            try ChangeRecords.forgetPrevious(before: Timestamp.string(Date().addingTimeInterval(60)), db: db)
+        }
+        #expect(try district.rows("SELECT count(*) FROM import_changes WHERE previous <> ''") == [["0"]])
+        #expect(try district.rows("SELECT count(*) FROM import_changes") != [["0"]], "the change set itself stays")
     }
 }

@@ -26,8 +26,8 @@ public protocol SharedView: Sendable {
     /// a filter or a selection only on these: anything else would tell which records match a
     /// value the partner may not see.
     func fields(of kind: SharedRecordKind) -> Set<String>
-    /// When roster version `version` was applied, as ISO 8601 UTC (`2026-11-29T15:31:29Z`);
-    /// nil for a version this daemon has no import of.
+    /// When import `version` (a record's `version`) was applied, as ISO 8601 UTC
+    /// (`2026-11-29T15:31:29Z`); nil for an import this daemon did not apply.
     func appliedAt(version: Int64) -> String?
     /// Up to `limit` records of `kind` in ascending id order (the ids' UTF-8 bytes compared):
     /// those after `request.after`, or with `request.before`, the last `limit` before it, still
@@ -77,23 +77,29 @@ public struct SharedViewIdPage: Sendable, Hashable {
     }
 }
 
-/// One change to a partner's view, made by one import.
+/// One change to a partner's view, made by one import. A partner's feed starts with the first
+/// import after it was first sent anything, and reaches back 30 days at most.
 ///
-/// - `created`: the record entered the view (it was added to the roster, or moved into the
-///   partner's scope, or the partner was never handed it before).
-/// - `updated`: the partner holds the record and the import changed one of the fields it may
-///   receive; `previous` is the record as the view showed it before the import, so a connector
-///   can tell which granted fields changed and from what. A field the grant withholds is never
-///   in `record` or `previous`, so a change to it alone is no change to the view.
-/// - `deleted`: the record left the view (removed from the roster, or out of scope): `record`
-///   holds its id only.
+/// For persons, what counts is what the partner holds (the record of disclosures):
+/// - `created`: the person is in the view and the partner was not sent them before the import
+///   (added to the roster, moved into the scope, or simply never sent). No previous values.
+/// - `updated`: the partner was sent the person before, and the import changed one of the
+///   fields it may receive; `previous` is the record as the view showed it before the import
+///   (nil when that is unknown, as for a person back in scope). A field the grant withholds is
+///   never in `record` or `previous`, so a change to it alone is no change to the view.
+/// - `deleted`: the partner was sent the person before, and they left the view (removed from
+///   the roster, out of scope, out of an adopted class): `record` holds the id only.
+/// Sections and the district's records are judged by the view before and after the import; a
+/// section whose enrollments changed is `updated` without `previous`. A deleted org or session
+/// keeps its `type`.
 ///
-/// `record` is the record as the view holds it now, not as it was right after the import: the
-/// daemon keeps the roster's current state and each import's changes, not every past state.
+/// A change is judged when it is read, against the view and the record of disclosures then:
+/// `record` is the record as the view holds it now, and a change that no longer concerns the
+/// view (the record changed back, or left it) is no longer listed. Ids do not change.
 public struct SharedViewChange: Sendable, Hashable {
     public enum Action: String, Sendable { case created, updated, deleted }
-    /// Stable and ascending across the view's changes; opaque to the partner, and safe to hand
-    /// it (it names no sourcedId).
+    /// Ascending across the view's changes: the import, then a keyed hash of the record. The
+    /// same for every read; opaque to the partner, and safe to hand it (it names no sourcedId).
     public var id: String
     public var action: Action
     public var record: SharedViewRecord
