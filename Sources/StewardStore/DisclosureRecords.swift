@@ -11,22 +11,32 @@ public enum DisclosureRecords {
         guard !persons.isEmpty, !fields.isEmpty else { return }
         let now = Timestamp.string(at)
         let day = String(now.prefix(10))
-        let existing = try db.prepare("SELECT fields FROM disclosures WHERE person = ? AND partner = ? AND day = ?")
-        let upsert = try db.prepare("""
-            INSERT INTO disclosures (person, partner, day, kind, fields, first_at, last_at, responses) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+        // A page of persons in two statements, not two per person: the day's rows read at once,
+        // then every row written from one JSON array of [person, kind, fields].
+        let ids = persons.map(\.sourcedId)
+        let existing = try db.prepare("""
+            SELECT person, fields FROM disclosures WHERE partner = ?1 AND day = ?2 AND person IN (SELECT value FROM json_each(?3))
+            """)
+        try existing.bind([.text(partner), .text(day), .text(json(ids))])
+        var recorded: [String: String] = [:]
+        while try existing.step() { recorded[existing.text(0) ?? ""] = existing.text(1) ?? "" }
+        let sent = fields.sorted().joined(separator: " ")
+        let rows = persons.map { person -> [String] in
+            // A day's later syncs usually send what the first did: the row's fields stand.
+            guard let before = recorded[person.sourcedId], before != sent else { return [person.sourcedId, person.kind, sent] }
+            return [person.sourcedId, person.kind, fields.union(before.split(separator: " ").map(String.init)).sorted().joined(separator: " ")]
+        }
+        try db.prepare("""
+            INSERT INTO disclosures (person, partner, day, kind, fields, first_at, last_at, responses)
+            SELECT value ->> 0, ?1, ?2, value ->> 1, value ->> 2, ?3, ?3, 1 FROM json_each(?4) WHERE true
             ON CONFLICT (person, partner, day) DO UPDATE SET fields = excluded.fields, last_at = excluded.last_at,
                 responses = responses + 1
-            """)
-        let sent = fields.sorted().joined(separator: " ")
-        for person in persons {
-            try existing.bind([.text(person.sourcedId), .text(partner), .text(day)])
-            // A day's later syncs usually send what the first did: the row's fields stand.
-            var merged = sent
-            if try existing.step(), let recorded = existing.text(0), recorded != sent {
-                merged = fields.union(recorded.split(separator: " ").map(String.init)).sorted().joined(separator: " ")
-            }
-            try upsert.run([.text(person.sourcedId), .text(partner), .text(day), .text(person.kind), .text(merged), .text(now), .text(now)])
-        }
+            """).run([.text(partner), .text(day), .text(now), .text(json(rows))])
+    }
+
+    /// `values` as one JSON text, to bind as a single parameter read with `json_each`.
+    static func json(_ values: some Encodable) -> String {
+        (try? JSONEncoder().encode(values)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
     }
 
     /// Records that `partner` was sent `enrollments` (sourcedIds): each discloses its person's
@@ -37,8 +47,7 @@ public enum DisclosureRecords {
             SELECT e."userSourcedId", u."role" FROM roster_enrollments e JOIN roster_users u ON u."sourcedId" = e."userSourcedId"
             WHERE e."sourcedId" IN (SELECT value FROM json_each(?))
             """)
-        let list = (try? JSONEncoder().encode(enrollments)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-        try query.bind([.text(list)])
+        try query.bind([.text(json(enrollments))])
         var persons: [(sourcedId: String, kind: String)] = []
         while try query.step() { persons.append((query.text(0) ?? "", query.text(1) ?? "")) }
         try record(partner: partner, persons: persons, fields: ["sections"], at: at, db: db)
@@ -52,8 +61,7 @@ public enum DisclosureRecords {
             SELECT DISTINCT person FROM disclosures
             WHERE person IN (SELECT value FROM json_each(?1)) AND partner = ?2 AND first_at < ?3
             """)
-        let list = (try? JSONEncoder().encode(persons)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-        try query.bind([.text(list), .text(partner), .text(time)])
+        try query.bind([.text(json(persons)), .text(partner), .text(time)])
         var held: Set<String> = []
         while try query.step() { held.insert(query.text(0) ?? "") }
         return held
@@ -91,10 +99,11 @@ public enum DisclosureRecords {
 public enum PseudonymIndex {
     public static func record(partner: String, entries: [(pseudonym: String, sourcedId: String, kind: String)],
                               db: Database) throws(StewardError) {
-        let insert = try db.prepare("INSERT OR IGNORE INTO pseudonyms (partner, pseudonym, kind, sourced_id) VALUES (?, ?, ?, ?)")
-        for entry in entries {
-            try insert.run([.text(partner), .text(entry.pseudonym), .text(entry.kind), .text(entry.sourcedId)])
-        }
+        guard !entries.isEmpty else { return }
+        try db.prepare("""
+            INSERT OR IGNORE INTO pseudonyms (partner, pseudonym, kind, sourced_id)
+            SELECT ?1, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2)
+            """).run([.text(partner), .text(DisclosureRecords.json(entries.map { [$0.pseudonym, $0.kind, $0.sourcedId] }))])
     }
 
     /// Forgets the ids of records the roster no longer holds (after an import), or all of one
@@ -119,8 +128,7 @@ public enum PseudonymIndex {
         let query = try db.prepare("""
             SELECT pseudonym, sourced_id, kind FROM pseudonyms WHERE partner = ?1 AND pseudonym IN (SELECT value FROM json_each(?2))
             """)
-        let list = (try? JSONEncoder().encode(pseudonyms)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-        try query.bind([.text(partner), .text(list)])
+        try query.bind([.text(partner), .text(DisclosureRecords.json(pseudonyms))])
         var found: [String: (sourcedId: String, kind: String)] = [:]
         while try query.step() { found[query.text(0) ?? ""] = (query.text(1) ?? "", query.text(2) ?? "") }
         return found

@@ -37,7 +37,7 @@ let sourceDirectory: String = {
 }()
 
 /// Connector modules: the library SwiftPM builds, and the name steward.conf's Modules= uses.
-let connectorModules = [("libProbeConnector.so", "probe"), ("libOneRosterConnector.so", "oneroster")]
+let connectorModules = [("libProbeConnector.so", "probe"), ("libOneRosterConnector.so", "oneroster"), ("libCleverConnector.so", "clever")]
 
 struct Failure: Error, CustomStringConvertible {
     var description: String
@@ -108,7 +108,7 @@ func demo(directory: String?) throws -> Never {
     for (library, name) in connectorModules {
         try copy(buildDirectory + "/" + library, to: folder + "/modules/\(name).so", mode: 0o644)
     }
-    // The example partners: a district application and a Library application.
+    // The example partners: two district applications (OneRoster and Clever) and a Library application.
     let examples = sourceDirectory + "/etc/steward/partners.d"
     for name in (try? FileManager.default.contentsOfDirectory(atPath: examples))?.filter({ $0.hasSuffix(".conf") }) ?? [] {
         try copy(examples + "/" + name, to: folder + "/partners.d/" + name, mode: 0o644)
@@ -153,6 +153,7 @@ func demo(directory: String?) throws -> Never {
           \(buildDirectory)/stewardctl imports
           \(buildDirectory)/stewardctl partners
           \(buildDirectory)/stewardctl partners preview mathfacts --limit 3
+          \(buildDirectory)/stewardctl partners credentials homework --rotate   (then POST /oauth/token, GET /v3.0/users)
           \(buildDirectory)/stewardctl library adopt readingroom --teacher tch-000001 --section cls-0001-0001
           \(buildDirectory)/steward-gen --students 2000 --defects ambiguous-date,vendor-column --out \(folder)/messy
           \(buildDirectory)/stewardctl import \(folder)/messy --dry-run
