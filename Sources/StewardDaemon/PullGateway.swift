@@ -77,11 +77,12 @@ struct PullGateway: Sendable {
         let sentIds = Set(sent.flatMap(\.ids))
         do {
             try store.write { db throws(StewardError) in
-                // The ids sent can come back, asked for by the partner; the enrollments read can
-                // be sent later from a list the connector keeps (a section's members), and must
-                // then still be known.
+                // The enrollments read can be sent later from a list the connector keeps (a
+                // section's members), and must then still be known. Persons and sections a
+                // partner asks for by id are found in the view's members in id order instead:
+                // indexing every id sent would cost a random insert per record on every sync.
                 try PseudonymIndex.record(partner: grant.partner, entries: view.issuedIds.filter {
-                    sentIds.contains($0.pseudonym) || $0.kind == SharedRecord.Kind.enrollment.rawValue
+                    $0.kind == SharedRecord.Kind.enrollment.rawValue
                 }, db: db)
                 let resolved = try view.resolve(Array(sentIds), db: db)
                 for entry in sent {

@@ -34,10 +34,11 @@ public enum DisclosureRecords {
             """).run([.text(partner), .text(day), .text(now), .text(json(rows))])
     }
 
-    /// `values` as one JSON text, to bind as a single parameter read with `json_each`.
-    static func json(_ values: some Encodable) -> String {
-        (try? JSONEncoder().encode(values)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-    }
+    /// `values` as one JSON array, to bind as a single parameter read with `json_each`.
+    static func json(_ values: [String]) -> String { JSONText.array(values) }
+
+    /// `rows` as one JSON array of arrays.
+    static func json(_ rows: [[String]]) -> String { JSONText.array(rows) }
 
     /// Records that `partner` was sent `enrollments` (sourcedIds): each discloses its person's
     /// `sections` field, recorded under that person.

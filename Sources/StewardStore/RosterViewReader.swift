@@ -57,7 +57,7 @@ public final class RosterViewReader: RosterReading {
 
     /// `["a","b"]`: a list bound as one parameter, read with `json_each`.
     static func json(_ values: [String]) -> String {
-        (try? JSONEncoder().encode(values)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        JSONText.array(values)
     }
 
     /// The class columns a section record may carry beyond its title, school and grades.

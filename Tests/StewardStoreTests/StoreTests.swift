@@ -66,3 +66,25 @@ func temporaryDirectory() -> String {
         #expect(try store.setting("sharing.paused") == nil)
     }
 }
+
+@Suite struct JSONTextTests {
+    @Test func arraysOfTextsAreJSONThatSQLiteAndFoundationReadBack() throws {
+        let values = ["plain", "quote \" and \\ backslash", "tab\tnewline\n\u{1}", "Zoë 学生 🎒", ""]
+        let text = JSONText.array(values)
+        #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String] == values)
+        let rows = JSONText.array([values, ["a"]])
+        #expect(try JSONSerialization.jsonObject(with: Data(rows.utf8)) as? [[String]] == [values, ["a"]])
+        #expect(JSONText.array([String]()) == "[]")
+        // The store reads them with json_each as they were written.
+        let store = try Store(stateDirectory: temporaryDirectory())
+        defer { store.close() }
+        let read = try store.read { db throws(StewardError) in
+            let query = try db.prepare("SELECT value FROM json_each(?) ORDER BY key")
+            try query.bind([.text(text)])
+            var read: [String] = []
+            while try query.step() { read.append(query.text(0) ?? "") }
+            return read
+        }
+        #expect(read == values)
+    }
+}
