@@ -8,6 +8,8 @@ struct Responder {
     let route: Route
     let facts: ViewFacts
     let sent = AnswerDisclosures()
+    /// Who is in which section, for the sections and persons this answer shows.
+    let links = LinkReader()
     var view: any SharedView { request.view }
 
     /// A record that an answer's item was reached through, and the fields of it that reaching
@@ -93,7 +95,7 @@ struct Responder {
         case (.user, "mystudents"?):
             guard parent.kind == .teacher else { return try list(.user, [.fixed([])], query) }
             let (sections, reached) = try self.sections(of: parent)
-            let index = try enrollments()
+            let index = try enrollments(sections: sections)
             var via: Via = [:]
             for section in sections {
                 for link in index.students[section] ?? [] {
@@ -115,7 +117,7 @@ struct Responder {
         case (.section, "users"?):
             var via: Via = [:]
             if query.role != "teacher" {
-                let index = try enrollments()
+                let index = try enrollments(sections: [parent.id])
                 for link in index.students[parent.id] ?? [] { via[link.person, default: []].append((link.enrollment, index.fields)) }
             }
             if query.role != "student" {
@@ -147,7 +149,7 @@ struct Responder {
     private func sections(of person: SharedViewRecord) throws(CleverError) -> ([String], Via) {
         var via: Via = [:]
         for section in RecordFields(person.fields).list("sections") { via[section, default: []].append((person.id, ["sections"])) }
-        let index = try enrollments()
+        let index = try enrollments(persons: [person.id])
         for link in index.sections[person.id] ?? [] { via[link.section, default: []].append((link.enrollment, index.fields)) }
         return (via.keys.sorted(by: precedes), via)
     }
@@ -156,7 +158,7 @@ struct Responder {
     private func teachers(of section: SharedViewRecord) throws(CleverError) -> [(String, [(id: String, fields: Set<String>)])] {
         var via: Via = [:]
         for teacher in RecordFields(section.fields).list("teachers") { via[teacher, default: []].append((section.id, ["teachers"])) }
-        let index = try enrollments()
+        let index = try enrollments(sections: [section.id])
         for link in index.teachers[section.id] ?? [] { via[link.person, default: []].append((link.enrollment, index.fields)) }
         return via.map { ($0.key, $0.value) }
     }
@@ -217,8 +219,9 @@ struct Responder {
         try CleverError.reading { () throws(SharedViewError) in try facts.district(of: view) }
     }
 
-    private func enrollments() throws(CleverError) -> EnrollmentIndex {
-        try CleverError.reading { () throws(SharedViewError) in try facts.enrollments(of: view) }
+    /// The enrollments of `sections` and of `persons`, read from the view once per answer.
+    private func enrollments(sections: [String] = [], persons: [String] = []) throws(CleverError) -> EnrollmentIndex {
+        try CleverError.reading { () throws(SharedViewError) in try links.index(of: view, sections: sections, persons: persons) }
     }
 
     // MARK: Building
@@ -233,7 +236,7 @@ struct Responder {
     func build(_ record: SharedViewRecord, as type: ObjectType, with mapping: Mapping) throws(CleverError) -> Built {
         var students: [String]?
         if type == .section {
-            let index = try enrollments()
+            let index = try enrollments(sections: [record.id])
             if index.isAvailable {
                 let links = index.students[record.id] ?? []
                 students = links.map(\.person)
@@ -255,6 +258,8 @@ struct Responder {
     private func list(_ type: ObjectType, _ streams: [Stream<SharedViewRecord>], _ query: Query, via: Via = [:]) throws(CleverError) -> PartnerResponse {
         let page = try Page(streams, after: query.after, before: query.before, limit: query.limit)
         let mapping = try mapping()
+        // A page of sections lists their students: their enrollments are read in one go.
+        if type == .section { _ = try enrollments(sections: page.items.map(\.id)) }
         var data: [JSONValue] = []
         for record in page.items {
             data.append(.object(["data": .object(try build(record, as: type, with: mapping).object)]))
@@ -280,6 +285,25 @@ struct Responder {
 
     static func json(_ object: [String: JSONValue]) -> PartnerResponse {
         PartnerResponse(status: 200, headers: [("Content-Type", "application/json")], body: JSONValue.encode(object))
+    }
+}
+
+/// The enrollment index of one answer, filled as it needs the members of sections and the
+/// classes of persons: each section or person is read from the view once.
+final class LinkReader {
+    private var index: EnrollmentIndex?
+
+    func index(of view: any SharedView, sections: [String], persons: [String]) throws(SharedViewError) -> EnrollmentIndex {
+        var index = self.index ?? EnrollmentIndex(fields: view.fields(of: .enrollment))
+        let newSections = sections.filter { !index.readSections.contains($0) }
+        let newPersons = persons.filter { !index.readPersons.contains($0) }
+        if index.isAvailable, !newSections.isEmpty || !newPersons.isEmpty {
+            index.add(try view.enrollments(ofSections: newSections, ofPersons: newPersons))
+            index.readSections.formUnion(newSections)
+            index.readPersons.formUnion(newPersons)
+        }
+        self.index = index
+        return index
     }
 }
 

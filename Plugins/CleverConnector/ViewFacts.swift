@@ -1,5 +1,6 @@
 import ConnectorKit
 import Foundation
+import Synchronization
 
 /// Who is in which section, from the view's enrollments: a section's `students`, a student's
 /// teachers, a teacher's students. Each link keeps the enrollment it came from, so what a
@@ -25,10 +26,14 @@ struct EnrollmentIndex: Sendable {
 
     init() {}
 
-    init(_ enrollments: [SharedViewRecord], fields viewFields: Set<String>) {
+    init(fields viewFields: Set<String>) {
         isAvailable = !viewFields.isEmpty
         fields = viewFields.intersection(["user", "section", "role"])
-        for record in enrollments {
+    }
+
+    /// Adds `enrollments` (each once: a record already added is skipped).
+    mutating func add(_ enrollments: [SharedViewRecord]) {
+        for record in enrollments where seen.insert(record.id).inserted {
             let values = RecordFields(record.fields)
             guard let person = values.text("user"), let section = values.text("section") else { continue }
             let link = Link(person: person, section: section, enrollment: record.id)
@@ -42,28 +47,25 @@ struct EnrollmentIndex: Sendable {
         students = students.mapValues { $0.sorted { precedes($0.person, $1.person) } }
         teachers = teachers.mapValues { $0.sorted { precedes($0.person, $1.person) } }
     }
+
+    /// The enrollments added so far.
+    private var seen: Set<String> = []
+    /// The sections and persons whose enrollments were read.
+    var readSections: Set<String> = []
+    var readPersons: Set<String> = []
 }
 
 /// What the connector remembers per partner and roster version, for a minute: the view's
-/// district (every object names it) and its enrollment index (every section lists its
-/// students). Both are read whole once, not for every page of a sync. Kept a minute only: a
-/// reload that narrows a partner's scope keeps the roster version, and a kept index would go on
-/// listing a student who left the view until it is read again.
-final class ViewFacts: @unchecked Sendable {
-    // Sound: `entries` is read and written only while `lock` is held.
-    private let lock = NSLock()
-    private var entries: [Key: Entry] = [:]
+/// district, which every object names. Kept a minute only: a reload that changes a partner's
+/// scope keeps the roster version. Who is in which section is read per answer, for the sections
+/// and persons it shows (``EnrollmentIndex``), never the whole view's enrollments.
+final class ViewFacts: Sendable {
+    private let entries = Mutex<[Key: (district: SharedViewRecord?, taken: Date)]>([:])
     private let lifetime: TimeInterval
 
     private struct Key: Hashable {
         var partner: String
         var rosterVersion: Int64
-    }
-
-    private struct Entry {
-        var district: SharedViewRecord??
-        var enrollments: EnrollmentIndex?
-        var taken: Date
     }
 
     init(lifetime: TimeInterval = 60) {
@@ -72,7 +74,8 @@ final class ViewFacts: @unchecked Sendable {
 
     /// The view's district: the first org of type `district` in id order, or nil.
     func district(of view: any SharedView, now: Date = Date()) throws(SharedViewError) -> SharedViewRecord? {
-        if let kept = entry(view, now)?.district { return kept }
+        let key = Key(partner: view.partner, rosterVersion: view.rosterVersion)
+        if let kept = entries.withLock({ $0[key] }), now.timeIntervalSince(kept.taken) < lifetime { return kept.district }
         var found: SharedViewRecord?
         var after: String?
         scan: while true {
@@ -84,44 +87,10 @@ final class ViewFacts: @unchecked Sendable {
             guard page.hasMoreAfter, let last = page.records.last else { break }
             after = last.id
         }
-        update(view, now) { $0.district = .some(found) }
+        entries.withLock { kept in
+            kept = kept.filter { now.timeIntervalSince($0.value.taken) < lifetime }
+            kept[key] = (found, now)
+        }
         return found
-    }
-
-    /// The view's enrollment index (empty when the view holds no enrollments).
-    func enrollments(of view: any SharedView, now: Date = Date()) throws(SharedViewError) -> EnrollmentIndex {
-        if let kept = entry(view, now)?.enrollments { return kept }
-        let fields = view.fields(of: .enrollment)
-        var records: [SharedViewRecord] = []
-        if !fields.isEmpty {
-            var after: String?
-            while true {
-                let page = try view.idPage(SharedViewIdRequest(kind: .enrollment, after: after, limit: 10_000))
-                records += page.records
-                guard page.hasMoreAfter, let last = page.records.last else { break }
-                after = last.id
-            }
-        }
-        let index = EnrollmentIndex(records, fields: fields)
-        update(view, now) { $0.enrollments = index }
-        return index
-    }
-
-    private func entry(_ view: any SharedView, _ now: Date) -> Entry? {
-        lock.withLock {
-            guard let entry = entries[Key(partner: view.partner, rosterVersion: view.rosterVersion)],
-                  now.timeIntervalSince(entry.taken) < lifetime else { return nil }
-            return entry
-        }
-    }
-
-    private func update(_ view: any SharedView, _ now: Date, _ change: (inout Entry) -> Void) {
-        let key = Key(partner: view.partner, rosterVersion: view.rosterVersion)
-        lock.withLock {
-            entries = entries.filter { now.timeIntervalSince($0.value.taken) < lifetime }
-            var entry = entries[key] ?? Entry(taken: now)
-            change(&entry)
-            entries[key] = entry
-        }
     }
 }

@@ -30,6 +30,26 @@ extension ConnectorSharedView {
         }
     }
 
+    func enrollments(ofSections sections: [String], ofPersons persons: [String]) throws(SharedViewError) -> [SharedViewRecord] {
+        try checkSharing()
+        return try reading { db throws(StewardError) in
+            // Ids this request read resolve at once; others through the view's members in id order.
+            func sources(_ ids: [String], _ kinds: [SharedRecord.Kind]) throws(StewardError) -> Set<String> {
+                var found: Set<String> = []
+                for id in ids {
+                    if let known = issued(id), kinds.contains(where: { $0.rawValue == known.kind }) { found.insert(known.sourcedId); continue }
+                    for kind in kinds { if let source = try member(kind, id: id, db: db) { found.insert(source); break } }
+                }
+                return found
+            }
+            let found = try view.enrollments(ofSections: try sources(sections, [.section]),
+                                             ofPersons: try sources(persons, SharedRecord.Kind.allCases.filter(\.isPerson)),
+                                             from: RosterViewReader(db: db, fields: view.policy.fields))
+            remember(found.map(\.record), sources: found.map(\.source))
+            return found.map { Self.convert($0.record) }
+        }
+    }
+
     func changes(_ request: SharedViewChangeRequest) throws(SharedViewError) -> SharedViewChangePage {
         try checkServing(limit: request.limit)
         for id in [request.after, request.before].compactMap({ $0 }) where ViewIndexes.importId(ofChange: id) == nil {

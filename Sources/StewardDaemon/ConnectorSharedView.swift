@@ -54,13 +54,11 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         return try reading { db throws(StewardError) -> SharedViewRecord? in
             var sourcedId = id
             if !realIds {
-                var resolved = issued.withLock { $0[id] }
-                if resolved == nil { resolved = try PseudonymIndex.resolve(partner: partner, pseudonym: id, db: db) }
-                if let known = resolved, known.kind == coreKind.rawValue {
+                if let known = issued(id), known.kind == coreKind.rawValue {
                     sourcedId = known.sourcedId
                 } else if let member = try member(coreKind, id: id, db: db) {
-                    // An id the partner met inside another record (a section's students): the
-                    // view's members in id order say what it stands for.
+                    // A keyed hash cannot be reversed: the view's members in id order say what
+                    // an id the partner holds stands for.
                     sourcedId = member
                 } else {
                     return nil
@@ -119,22 +117,14 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         }
     }
 
-    /// What `ids` stand for, of those this partner's views handed out: this view's, then the
-    /// partner's index (a connector may send ids it read in an earlier request, such as a
-    /// section's members from a list it keeps). Ids never handed out are left out.
-    func resolve(_ ids: [String], db: Database) throws(StewardError) -> [String: (sourcedId: String, kind: String)] {
-        var found = issued.withLock { issued in
-            Dictionary(ids.compactMap { id in issued[id].map { (id, $0) } }, uniquingKeysWith: { first, _ in first })
-        }
-        let missing = Array(Set(ids).subtracting(found.keys))
-        if !missing.isEmpty { found.merge(try PseudonymIndex.resolve(partner: partner, pseudonyms: missing, db: db)) { first, _ in first } }
-        return found
+    /// What `ids` stand for, of those this view handed out (a connector reports only ids its
+    /// request read); others are left out.
+    func resolve(_ ids: [String]) -> [String: (sourcedId: String, kind: String)] {
+        issued.withLock { issued in Dictionary(ids.compactMap { id in issued[id].map { (id, $0) } }, uniquingKeysWith: { first, _ in first }) }
     }
 
-    /// Every pseudonymous id this view handed out, for the partner's index.
-    var issuedIds: [(pseudonym: String, sourcedId: String, kind: String)] {
-        issued.withLock { $0.map { ($0.key, $0.value.sourcedId, $0.value.kind) } }
-    }
+    /// What `id` stands for, if this view handed it out.
+    func issued(_ id: String) -> (sourcedId: String, kind: String)? { issued.withLock { $0[id] } }
 
     private func context(_ kind: SharedRecordKind) -> String { "\(partner)\u{0}\(kind.rawValue)\u{0}" }
 

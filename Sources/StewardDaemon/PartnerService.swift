@@ -54,7 +54,6 @@ extension Daemon {
                     // Its credentials and tokens go with it: a file that comes back under the
                     // same name needs new ones.
                     try CredentialRecords.revoke(name, db: db)
-                    try PseudonymIndex.purge(partner: name, db: db)
                     try PartnerRecords.record(name, state: nil, audit: AuditEvent(
                         caller: caller, method: "partner.state", target: name, outcome: "ok",
                         detail: "\(recorded[name]?.state ?? "") → removed: its file is gone; sharing stopped, credentials revoked"), db: db)

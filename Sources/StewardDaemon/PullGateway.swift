@@ -77,14 +77,7 @@ struct PullGateway: Sendable {
         let sentIds = Set(sent.flatMap(\.ids))
         do {
             try store.write { db throws(StewardError) in
-                // The enrollments read can be sent later from a list the connector keeps (a
-                // section's members), and must then still be known. Persons and sections a
-                // partner asks for by id are found in the view's members in id order instead:
-                // indexing every id sent would cost a random insert per record on every sync.
-                try PseudonymIndex.record(partner: grant.partner, entries: view.issuedIds.filter {
-                    $0.kind == SharedRecord.Kind.enrollment.rawValue
-                }, db: db)
-                let resolved = try view.resolve(Array(sentIds), db: db)
+                let resolved = view.resolve(Array(sentIds))
                 for entry in sent {
                     let behind = entry.ids.compactMap { resolved[$0] }
                     let persons = behind.filter { SharedRecord.Kind(rawValue: $0.kind)?.isPerson == true }

@@ -96,15 +96,13 @@ extension Daemon {
         }
     }
 
-    /// After the answer is out: publish the partners' views for the new roster, forget the
-    /// pseudonymous ids of removed records, drop the import's staging tables (overwriting them)
-    /// and checkpoint the WAL, on the import queue, so none of it delays the operator.
+    /// After the answer is out: publish the partners' views for the new roster, drop the
+    /// import's staging tables (overwriting them) and checkpoint the WAL, on the import queue,
+    /// so none of it delays the operator.
     func tidyUp(after importer: RosterImporter) {
         // A Library adoption counts only while its teacher teaches the section: publish the
         // views again for the roster as it is now.
         serviceQueue.async { [self] in publishPartnerAccess() }
-        do { try store.write { db throws(StewardError) in try PseudonymIndex.purge(db: db) } }
-        catch { Log.error("pseudonym index: cannot forget removed records: \(error)") }
         importer.discardStaging()
         store.checkpoint()
     }

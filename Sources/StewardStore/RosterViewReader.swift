@@ -169,6 +169,17 @@ public final class RosterViewReader: RosterReading {
         return rows
     }
 
+    public func enrollmentRows(sections: Set<String>, persons: Set<String>) throws(StewardError) -> [RosterRow] {
+        let query = try statement(Self.rowsSelect(.enrollments) + """
+             WHERE t."classSourcedId" IN (SELECT value FROM json_each(?1)) OR t."userSourcedId" IN (SELECT value FROM json_each(?2))
+             ORDER BY t."sourcedId"
+            """)
+        try query.bind([.text(Self.json(sections.sorted())), .text(Self.json(persons.sorted()))])
+        var rows: [RosterRow] = []
+        while try query.step() { rows.append(Self.row(query, .enrollments)) }
+        return rows
+    }
+
     /// Runs `sql`, whose `(?…)` stands for an id list, over `ids` in chunks of 500, and hands
     /// each result row to `row`.
     private func forEachRow(_ sql: String, ids: [String], _ row: (Statement) -> Void) throws(StewardError) {

@@ -65,6 +65,17 @@ public final class MemoryView: SharedView, @unchecked Sendable {
 
     public func change(id: String) throws(SharedViewError) -> SharedViewChange? { changeLog.first { $0.id == id } }
 
+    public func enrollments(ofSections sections: [String], ofPersons persons: [String]) throws(SharedViewError) -> [SharedViewRecord] {
+        let sections = Set(sections), persons = Set(persons)
+        return (records[.enrollment] ?? []).filter { record in
+            func text(_ name: String) -> String? {
+                if case .text(let value)? = record.fields[name] { return value }
+                return nil
+            }
+            return text("section").map(sections.contains) == true || text("user").map(persons.contains) == true
+        }
+    }
+
     /// The page of `all` (ascending by `id`) after `after`, or the last `limit` before `before`.
     public static func window<T>(_ all: [T], id: (T) -> String, after: String?, before: String?, limit: Int) -> ([T], Bool, Bool) {
         func less(_ a: String, _ b: String) -> Bool { Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) }

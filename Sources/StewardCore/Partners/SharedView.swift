@@ -62,6 +62,8 @@ public protocol RosterReading {
     /// The persons with these sourcedIds, with their sections; with `scopeOnly`, without the
     /// demographics and guardians that decide no scope.
     func people(ids: [String], scopeOnly: Bool) throws(StewardError) -> [RosterPerson]
+    /// The enrollments in one of `sections` or of one of `persons` (sourcedIds), in sourcedId order.
+    func enrollmentRows(sections: Set<String>, persons: Set<String>) throws(StewardError) -> [RosterRow]
 }
 
 /// A partner's projection of the roster: only persons in scope, only granted fields, ids
@@ -294,9 +296,7 @@ public struct SharedView: Sendable {
             let entity: RosterEntity = kind == .org ? .orgs : kind == .course ? .courses : .academicSessions
             return try roster.rows(entity, ids: [sourcedId]).first.flatMap { record(for: $0, of: entity) }
         case .enrollment:
-            guard let row = try roster.rows(.enrollments, ids: [sourcedId]).first else { return nil }
-            let person = try roster.people(ids: [row["userSourcedId"]], scopeOnly: true).first
-            return record(forEnrollment: row, person: person, section: person?.sections.first { $0.sourcedId == row["classSourcedId"] })
+            return try enrollmentRecords(try roster.rows(.enrollments, ids: [sourcedId]), from: roster).first?.record
         case .student, .teacher, .administrator, .aide:
             return try roster.people(ids: [sourcedId], scopeOnly: false).first.flatMap(record(for:)).flatMap { $0.kind == kind ? $0 : nil }
         }

@@ -24,13 +24,8 @@ extension SharedView {
             let entity: RosterEntity = kind == .org ? .orgs : kind == .course ? .courses : .academicSessions
             for row in try roster.rows(entity, ids: sourcedIds) { found[row.sourcedId] = record(for: row, of: entity) }
         case .enrollment:
-            let rows = try roster.rows(.enrollments, ids: sourcedIds)
-            let persons = try roster.people(ids: Array(Set(rows.map { $0["userSourcedId"] })), scopeOnly: true)
-            let byId = Dictionary(persons.map { ($0.sourcedId, $0) }, uniquingKeysWith: { first, _ in first })
-            for row in rows {
-                let person = byId[row["userSourcedId"]]
-                found[row.sourcedId] = record(forEnrollment: row, person: person,
-                                              section: person?.sections.first { $0.sourcedId == row["classSourcedId"] })
+            for (record, source) in try enrollmentRecords(try roster.rows(.enrollments, ids: sourcedIds), from: roster) {
+                found[source] = record
             }
         case .student, .teacher, .administrator, .aide:
             for person in try roster.people(ids: sourcedIds, scopeOnly: false) {
@@ -38,6 +33,26 @@ extension SharedView {
             }
         }
         return sourcedIds.compactMap { source in found[source].map { ($0, source) } }
+    }
+
+    /// The enrollments the view holds in one of `sections` or of one of `persons` (sourcedIds):
+    /// a section's members or a person's classes, without reading every enrollment of the view.
+    public func enrollments(ofSections sections: Set<String>, ofPersons persons: Set<String>,
+                            from roster: some RosterReading) throws(StewardError) -> [(record: SharedRecord, source: String)] {
+        guard policy.isSharing, !fieldNames(of: .enrollment).isEmpty, !sections.isEmpty || !persons.isEmpty else { return [] }
+        return try enrollmentRecords(try roster.enrollmentRows(sections: sections, persons: persons), from: roster)
+    }
+
+    /// The records `rows` (enrollments) become in this view, each with its sourcedId: only those
+    /// whose person and section the view holds. Their persons are read once, for scope only.
+    func enrollmentRecords(_ rows: [RosterRow], from roster: some RosterReading) throws(StewardError) -> [(record: SharedRecord, source: String)] {
+        let persons = try roster.people(ids: Array(Set(rows.map { $0["userSourcedId"] })), scopeOnly: true)
+        let byId = Dictionary(persons.map { ($0.sourcedId, $0) }, uniquingKeysWith: { first, _ in first })
+        return rows.compactMap { row in
+            let person = byId[row["userSourcedId"]]
+            return record(forEnrollment: row, person: person, section: person?.sections.first { $0.sourcedId == row["classSourcedId"] })
+                .map { ($0, row.sourcedId) }
+        }
     }
 
     /// Every record of `kind` the view holds, as (view id, sourcedId), in the roster's order.

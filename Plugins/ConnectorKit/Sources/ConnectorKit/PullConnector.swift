@@ -85,6 +85,7 @@ public enum PartnerRefusal: Sendable, Equatable {
 /// Records what a connector sent, per person: the daemon keeps one row per partner, person and
 /// day, so a parent can be told who received their child's data and which fields.
 public protocol DisclosureRecorder: Sendable {
-    /// `ids` are record ids from this request's view pages; `fields` the field names sent for them.
+    /// `ids` are ids of records this request read from the view (an id from an earlier request
+    /// is not known to the daemon: read what you send); `fields` the field names sent for them.
     func sent(_ ids: [String], fields: Set<String>)
 }

@@ -34,6 +34,9 @@ public protocol SharedView: Sendable {
     /// in ascending order. For protocols that page by id, such as Clever's `starting_after` and
     /// `ending_before`. Ids are stable across imports, so a partner that re-syncs sees no churn.
     func idPage(_ request: SharedViewIdRequest) throws(SharedViewError) -> SharedViewIdPage
+    /// The view's enrollments in one of `sections` or of one of `persons` (ids of this view):
+    /// a page of sections' members, or a person's classes, without reading every enrollment.
+    func enrollments(ofSections sections: [String], ofPersons persons: [String]) throws(SharedViewError) -> [SharedViewRecord]
     /// The view's changes, oldest first: what the imports after the roster's first load
     /// created, updated or deleted in this partner's view. See ``SharedViewChange``.
     func changes(_ request: SharedViewChangeRequest) throws(SharedViewError) -> SharedViewChangePage
