@@ -9,6 +9,8 @@ public struct DistrictSecret: Sendable, CustomStringConvertible {
     public static let fileName = "district.secret"
     static let length = 32
     private let bytes: [UInt8]
+    /// The secret as a keyed HMAC context, set up once for every pseudonym.
+    private let pseudonymKey: HMACKey
 
     /// Never the bytes: a secret printed by mistake says only what it is.
     public var description: String { "DistrictSecret(redacted)" }
@@ -17,6 +19,7 @@ public struct DistrictSecret: Sendable, CustomStringConvertible {
     public init(bytes: [UInt8]) {
         precondition(bytes.count == Self.length, "a district secret is \(Self.length) bytes")
         self.bytes = bytes
+        pseudonymKey = HMACKey(bytes)
     }
 
     public enum LoadError: Error, CustomStringConvertible {
@@ -76,7 +79,7 @@ public struct DistrictSecret: Sendable, CustomStringConvertible {
     /// partner, so two partners cannot join their data on it.
     public func pseudonym(partner: String, sourcedId: String) -> String {
         let message = Array("steward/pseudonym/v1\u{0}\(partner)\u{0}\(sourcedId)".utf8)
-        return Array(KeyedHash.hmacSHA256(key: bytes, message: message).prefix(16)).hex
+        return Array(pseudonymKey.mac(message).prefix(16)).hex
     }
 
     /// A sealing key for `purpose`, derived from the secret, so no two uses share a key.

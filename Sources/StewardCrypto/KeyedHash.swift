@@ -22,6 +22,43 @@ public enum KeyedHash {
     }
 }
 
+/// HMAC-SHA-256 under one key, set up once (OpenSSL's `EVP_MAC` with the key and digest
+/// fetched and applied a single time) and copied for each message: what a view needs to make
+/// thousands of pseudonymous ids a page. Safe to share between threads: each message works on
+/// its own copy of the keyed context.
+public final class HMACKey: @unchecked Sendable {
+    // Sound: `context` is set up in init and only read afterwards (EVP_MAC_CTX_dup); it is
+    // freed in deinit, when no copy is being made.
+    private let context: OpaquePointer
+
+    public init(_ key: [UInt8]) {
+        let mac = EVP_MAC_fetch(nil, "HMAC", nil)
+        precondition(mac != nil, "OpenSSL has no HMAC: \(OpenSSLErrors.drain())")
+        defer { EVP_MAC_free(mac) }
+        guard let context = EVP_MAC_CTX_new(mac) else { preconditionFailure("EVP_MAC_CTX_new failed: \(OpenSSLErrors.drain())") }
+        let ok = "SHA256".withCString { digest -> Bool in
+            var parameters = [OSSL_PARAM_construct_utf8_string("digest", UnsafeMutablePointer(mutating: digest), 0), OSSL_PARAM_construct_end()]
+            return key.withUnsafeBufferPointer { EVP_MAC_init(context, $0.baseAddress, $0.count, &parameters) } == 1
+        }
+        precondition(ok, "HMAC(SHA-256) setup failed: \(OpenSSLErrors.drain())")
+        self.context = context
+    }
+
+    deinit { EVP_MAC_CTX_free(context) }
+
+    /// HMAC-SHA-256 of `message`.
+    public func mac(_ message: [UInt8]) -> [UInt8] {
+        guard let copy = EVP_MAC_CTX_dup(context) else { preconditionFailure("EVP_MAC_CTX_dup failed: \(OpenSSLErrors.drain())") }
+        defer { EVP_MAC_CTX_free(copy) }
+        var out = [UInt8](repeating: 0, count: 32)
+        var length = 0
+        let ok = message.withUnsafeBufferPointer { EVP_MAC_update(copy, $0.baseAddress, $0.count) } == 1
+            && EVP_MAC_final(copy, &out, &length, out.count) == 1
+        precondition(ok && length == 32, "HMAC(SHA-256) failed: \(OpenSSLErrors.drain())")
+        return out
+    }
+}
+
 /// AES-256-GCM through `EVP_aes_256_gcm`: `seal` gives nonce ‖ ciphertext ‖ tag; `open` returns
 /// nil for anything that was not sealed under the same key, or was altered.
 public struct SealingKey: Sendable, CustomStringConvertible {

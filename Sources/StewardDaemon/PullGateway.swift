@@ -65,7 +65,7 @@ struct PullGateway: Sendable {
         let scopes = grant.scopes.intersection(access.scopes)
         policy.fields.formIntersection(OAuthScope.fields(for: scopes))
         let view = ConnectorSharedView(
-            view: StewardCore.SharedView(policy: policy) { [secret] in secret.pseudonym(partner: grant.partner, sourcedId: $0) },
+            view: StewardCore.SharedView(policy: policy, pseudonym: PseudonymMemo(secret: secret, partner: grant.partner).pseudonym),
             store: store, secret: secret, rosterVersion: access.rosterVersion, indexes: indexes)
         let recorder = SentRecords()
         let answer = connector.serve(PartnerRequest(
@@ -140,6 +140,26 @@ struct PullGateway: Sendable {
         for (name, value) in answer.headers { response.headers.add(name, value) }
         if !response.headers.contains("Cache-Control") { response.headers.set("Cache-Control", "no-store") }
         return response
+    }
+}
+
+/// A partner's pseudonyms for one request, each computed once: a page of students names the
+/// same sections again and again.
+final class PseudonymMemo: Sendable {
+    private let secret: DistrictSecret
+    private let partner: String
+    private let known = Mutex<[String: String]>([:])
+
+    init(secret: DistrictSecret, partner: String) {
+        self.secret = secret
+        self.partner = partner
+    }
+
+    @Sendable func pseudonym(_ sourcedId: String) -> String {
+        if let id = known.withLock({ $0[sourcedId] }) { return id }
+        let id = secret.pseudonym(partner: partner, sourcedId: sourcedId)
+        known.withLock { $0[sourcedId] = id }
+        return id
     }
 }
 

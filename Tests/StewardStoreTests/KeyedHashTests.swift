@@ -190,3 +190,20 @@ import Testing
         #expect(secret.sealingKey(purpose: "other").open(token) == nil)
     }
 }
+
+@Suite struct HMACKeyTests {
+    @Test func aKeyedContextMacsAsTheOneShotDoesFromManyThreadsAtOnce() async {
+        let key = Digest.randomBytes(32)
+        let hmac = HMACKey(key)
+        let messages = (0..<200).map { Array("steward/pseudonym/v1\u{0}partner\u{0}stu-\($0)".utf8) + Digest.randomBytes($0 % 7) }
+        let expected = messages.map { KeyedHash.hmacSHA256(key: key, message: $0) }
+        let results = await withTaskGroup(of: (Int, [UInt8]).self) { group in
+            for (index, message) in messages.enumerated() { group.addTask { (index, hmac.mac(message)) } }
+            var results = [[UInt8]](repeating: [], count: messages.count)
+            for await (index, mac) in group { results[index] = mac }
+            return results
+        }
+        #expect(results == expected)
+        #expect(hmac.mac([]) == KeyedHash.hmacSHA256(key: key, message: []))
+    }
+}
