@@ -36,9 +36,12 @@ public final class HMACKey: @unchecked Sendable {
         precondition(mac != nil, "OpenSSL has no HMAC: \(OpenSSLErrors.drain())")
         defer { EVP_MAC_free(mac) }
         guard let context = EVP_MAC_CTX_new(mac) else { preconditionFailure("EVP_MAC_CTX_new failed: \(OpenSSLErrors.drain())") }
-        let ok = "SHA256".withCString { digest -> Bool in
-            var parameters = [OSSL_PARAM_construct_utf8_string("digest", UnsafeMutablePointer(mutating: digest), 0), OSSL_PARAM_construct_end()]
-            return key.withUnsafeBufferPointer { EVP_MAC_init(context, $0.baseAddress, $0.count, &parameters) } == 1
+        // The parameter keeps pointers to both names: they must outlive EVP_MAC_init.
+        let ok = "digest".withCString { name in
+            "SHA256".withCString { digest -> Bool in
+                var parameters = [OSSL_PARAM_construct_utf8_string(name, UnsafeMutablePointer(mutating: digest), 0), OSSL_PARAM_construct_end()]
+                return key.withUnsafeBufferPointer { EVP_MAC_init(context, $0.baseAddress, $0.count, &parameters) } == 1
+            }
         }
         precondition(ok, "HMAC(SHA-256) setup failed: \(OpenSSLErrors.drain())")
         self.context = context

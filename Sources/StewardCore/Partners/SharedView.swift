@@ -325,8 +325,35 @@ public struct SharedView: Sendable {
         }
     }
 
-    /// How many records of `kind` the view holds, read page by page.
+    /// How many records of `kind` the view holds. Persons and sections are only tested against
+    /// the scope (no record is built, no id computed); the other kinds are read page by page.
     public func count(_ kind: SharedRecord.Kind, from roster: some RosterReading) throws(StewardError) -> Int {
+        guard policy.isSharing else { return 0 }
+        switch kind {
+        case .student, .teacher, .administrator, .aide:
+            guard policy.roles.contains(kind.rawValue) else { return 0 }
+            var count = 0
+            var after: String?
+            while true {
+                let persons = try roster.people(roles: [kind.rawValue], sections: policy.adoptedSections, after: after, limit: 5000,
+                                                modifiedSince: nil)
+                guard let last = persons.last else { return count }
+                count += persons.reduce(0) { $0 + ($1.role == kind.rawValue && policy.includes($1) ? 1 : 0) }
+                after = last.sourcedId
+            }
+        case .section:
+            guard !fieldNames(of: .section).isEmpty else { return 0 }
+            var count = 0
+            var after: String?
+            while true {
+                let sections = try roster.sections(ids: policy.adoptedSections, after: after, limit: 5000, modifiedSince: nil)
+                guard let last = sections.last else { return count }
+                count += sections.reduce(0) { $0 + (policy.includes($1) ? 1 : 0) }
+                after = last.sourcedId
+            }
+        default:
+            break
+        }
         var count = 0
         var cursor: String?
         repeat {
