@@ -67,12 +67,18 @@ extension ConnectorSharedView {
                 let boundary = request.before ?? request.after
                 if let boundary, let boundaryImport = ViewIndexes.importId(ofChange: boundary),
                    backward ? applied.id > boundaryImport : applied.id < boundaryImport { continue }
-                var ordered = try order(of: applied, db: db)
-                if let boundary { ordered = ordered.filter { backward ? $0.id < boundary : $0.id > boundary } }
-                if backward { ordered.reverse() }
-                var start = 0
-                while start < ordered.count {
-                    let batch = Array(ordered[start..<min(ordered.count, start + 256)])
+                let all = try order(of: applied, db: db)
+                // The changes past the boundary, found by binary search (ids ascend).
+                var range = all.indices
+                if let boundary {
+                    let cut = Self.firstIndex(in: all, notBelow: boundary, orEqual: !backward)
+                    range = backward ? all.startIndex..<cut : cut..<all.endIndex
+                }
+                var ordered = all[range]
+                if backward { ordered = ArraySlice(ordered.reversed()) }
+                var start = ordered.startIndex
+                while start < ordered.endIndex {
+                    let batch = Array(ordered[start..<min(ordered.endIndex, start + 256)])
                     start += batch.count
                     for change in try judge(batch, at: applied, db: db) where kinds?.contains(change.kind) ?? true {
                         if found.count == request.limit { more = true; break walk }
@@ -97,6 +103,16 @@ extension ConnectorSharedView {
         }
     }
 
+    /// The first position in `ordered` whose id is not below `id` (`orEqual`: above it).
+    static func firstIndex(in ordered: [(id: String, entry: ChangeRecords.Entry)], notBelow id: String, orEqual: Bool) -> Int {
+        var low = 0, high = ordered.count
+        while low < high {
+            let middle = (low + high) / 2
+            if orEqual ? ordered[middle].id <= id : ordered[middle].id < id { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     // MARK: - Judging changes against the view
 
     /// A change as the view sees it, before conversion to ConnectorKit's types.
@@ -111,18 +127,18 @@ extension ConnectorSharedView {
 
     /// The imports a feed reports: those applied after the partner was first sent anything
     /// (what came before, it receives through the data API, not as changes), within the
-    /// retention window.
+    /// retention window; each with the time the import before it finished.
     private func feedImports(_ db: Database) throws(StewardError) -> [ChangeRecords.AppliedImport] {
         guard let first = try DisclosureRecords.firstDisclosure(to: partner, db: db) else { return [] }
         let window = Timestamp.string(Date().addingTimeInterval(-Double(ChangeRecords.retentionDays) * 86_400))
-        return try ChangeRecords.appliedImports(since: max(first, window), db: db)
+        return try ChangeRecords.appliedImports(db: db).filter { $0.finishedAt > max(first, window) }
     }
 
     private func order(of applied: ChangeRecords.AppliedImport, db: Database) throws(StewardError) -> [(id: String, entry: ChangeRecords.Entry)] {
         let entries = try indexes.entries(ofImport: applied.id, rosterVersion: rosterVersion) { () throws(StewardError) in
             try ChangeRecords.entries(ofImport: applied.id, db: db)
         }
-        return indexes.order(partner: partner, importId: applied.id, entries: entries, secret: secret)
+        return indexes.order(partner: partner, importId: applied.id, rosterVersion: rosterVersion, entries: entries, secret: secret)
     }
 
     /// Which of `batch` change this view, and how.
@@ -149,30 +165,48 @@ extension ConnectorSharedView {
                 let ids = entries.map(\.sourcedId)
                 let persons = Dictionary(try reader.people(ids: ids, scopeOnly: false).map { ($0.sourcedId, $0) },
                                          uniquingKeysWith: { first, _ in first })
-                let held = try DisclosureRecords.held(ids, by: partner, before: applied.finishedAt, db: db)
+                let known = try DisclosureRecords.knowledge(of: ids, by: partner, before: applied.finishedAt, since: applied.previousFinishedAt,
+                                                            db: db)
                 for entry in entries {
                     let current = persons[entry.sourcedId]
                     let record = current.flatMap(view.record(for:))
                     now[key(entry)] = record
-                    guard held.contains(entry.sourcedId) else { continue }
-                    // Held: the record before the import, as this view shows it, or the id alone.
+                    guard let knowledge = known[entry.sourcedId], knowledge.held else { continue }
                     var previous = current.map { $0.overlaying(users: entry.previous ?? [:]) }
                         ?? entry.previous.map { RosterPerson.removed(sourcedId: entry.sourcedId, users: $0) }
                     if let demographics = entry.previousDemographics { previous = previous?.overlaying(demographics: demographics) }
                     let role = previous?.role ?? current?.role ?? ""
                     guard let kind = SharedRecord.Kind(rawValue: role), kind.isPerson else { continue }
-                    before[key(entry)] = previous.flatMap(view.record(for:))
-                        ?? SharedRecord(id: view.viewId(of: entry.sourcedId, kind: kind), kind: kind, fields: [:])
+                    let idOnly = SharedRecord(id: view.viewId(of: entry.sourcedId, kind: kind), kind: kind, fields: [:])
+                    if record == nil {
+                        before[key(entry)] = idOnly  // held, and no longer in the view: deleted
+                    } else if knowledge.current, let record, let earlier = previous.flatMap(view.record(for:)) {
+                        // The fields the partner was sent since the import before, as they were
+                        // then; the others as they are now, so it learns no value it was not given.
+                        var shown = record
+                        for field in knowledge.fields { shown.fields[field] = earlier.fields[field] }
+                        before[key(entry)] = shown
+                    }
+                    // Held, but not since the import before (it may have left the view and come
+                    // back, and missed values meanwhile): created again, with nothing before.
                 }
             case .classes:
                 let sections = Dictionary(try reader.sections(ids: Set(entries.map(\.sourcedId)), after: nil, limit: entries.count,
                                                               modifiedSince: nil).map { ($0.sourcedId, $0) }, uniquingKeysWith: { first, _ in first })
+                // Members whose enrollments changed, and whether the view holds any of them now:
+                // a section's changed membership is news to a partner only through them.
+                let members = Set(entries.flatMap(\.members))
+                let seen = Set(try reader.people(ids: Array(members), scopeOnly: true).filter { view.policy.includes($0) }.map(\.sourcedId))
                 for entry in entries {
                     let current = sections[entry.sourcedId]
                     now[key(entry)] = current.flatMap(view.record(for:))
                     guard entry.action != .added else { continue }
-                    // Only its enrollments changed: its members did, which the protocols show on it.
-                    guard let previous = entry.previous else { before[key(entry)] = now[key(entry)]; continue }
+                    guard let previous = entry.previous else {
+                        // Only its enrollments changed: its members did, which the protocols show
+                        // on it, if one of those members is in the view.
+                        if entry.members.isDisjoint(with: seen) { now[key(entry)] = nil } else { before[key(entry)] = now[key(entry)] }
+                        continue
+                    }
                     let old = current.map { $0.overlaying(classes: previous) } ?? RosterSection.removed(sourcedId: entry.sourcedId, classes: previous)
                     before[key(entry)] = view.record(for: old)
                 }

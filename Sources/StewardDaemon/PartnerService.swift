@@ -13,11 +13,24 @@ extension Daemon {
     func startPartnerChecks() {
         logUnreadablePartnerFiles()
         recordPartnerStates(caller: nil)
+        forgetChangesPastTheWindow()
         let timer = DispatchSource.makeTimerSource(queue: serviceQueue)
         timer.schedule(deadline: .now() + 600, repeating: 600)
-        timer.setEventHandler { [unowned self] in recordPartnerStates(caller: nil) }
+        timer.setEventHandler { [unowned self] in
+            recordPartnerStates(caller: nil)
+            forgetChangesPastTheWindow()
+        }
         timer.resume()
         partnerTimer = timer
+    }
+
+    /// Forgets what changed records were before imports older than the change feeds' window,
+    /// at start and every ten minutes, whether or not imports come: a removed student's record
+    /// does not outlive the window.
+    func forgetChangesPastTheWindow() {
+        let cutoff = Timestamp.string(Date().addingTimeInterval(-Double(ChangeRecords.retentionDays) * 86_400))
+        do { try store.write { db throws(StewardError) in try ChangeRecords.forgetPrevious(before: cutoff, db: db) } }
+        catch { Log.error("change sets: cannot forget previous values older than \(ChangeRecords.retentionDays) days: \(error)") }
     }
 
     /// Logs each partner file that could not be read, once per load.

@@ -76,16 +76,29 @@ struct PullGateway: Sendable {
         let sent = request.method == .head ? [] : recorder.entries
         let sentIds = Set(sent.flatMap(\.ids))
         do {
+            // Stamped once the view was read: a person first sent after an import is never
+            // taken for one the partner held before it.
+            let sentAt = Date()
             try store.write { db throws(StewardError) in
+                // Each person once, with every field this answer sent of them: as records, and
+                // as members of the sections its enrollments name.
                 let resolved = view.resolve(Array(sentIds))
+                var sentOf: [String: (kind: String, fields: Set<String>)] = [:]
+                var enrollments: [String] = []
                 for entry in sent {
-                    let behind = entry.ids.compactMap { resolved[$0] }
-                    let persons = behind.filter { SharedRecord.Kind(rawValue: $0.kind)?.isPerson == true }
-                    try DisclosureRecords.record(partner: grant.partner, persons: persons, fields: entry.fields, at: started, db: db)
-                    // An enrollment discloses its person's membership of a section.
-                    try DisclosureRecords.recordEnrollments(partner: grant.partner, enrollments: behind.filter {
-                        $0.kind == SharedRecord.Kind.enrollment.rawValue
-                    }.map(\.sourcedId), at: started, db: db)
+                    for behind in entry.ids.compactMap({ resolved[$0] }) {
+                        if behind.kind == SharedRecord.Kind.enrollment.rawValue { enrollments.append(behind.sourcedId); continue }
+                        guard SharedRecord.Kind(rawValue: behind.kind)?.isPerson == true else { continue }
+                        sentOf[behind.sourcedId, default: (behind.kind, [])].fields.formUnion(entry.fields)
+                    }
+                }
+                for person in try DisclosureRecords.persons(ofEnrollments: enrollments, db: db) {
+                    sentOf[person.sourcedId, default: (person.kind, [])].fields.insert("sections")
+                }
+                let byFields = Dictionary(grouping: sentOf, by: \.value.fields)
+                for (fields, persons) in byFields {
+                    try DisclosureRecords.record(partner: grant.partner, persons: persons.map { ($0.key, $0.value.kind) }, fields: fields,
+                                                 at: sentAt, db: db)
                 }
                 _ = try AuditLog.append(auditEvent(partner: grant.partner, method: method, path: path, status: answer.status,
                     detail: "\(sentIds.count) record(s), \(answer.body.count) bytes", context: context), in: db)

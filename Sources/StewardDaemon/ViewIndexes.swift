@@ -44,10 +44,18 @@ final class ViewIndexes: Sendable {
     }
 
     private let members = Mutex<[MemberKey: Members]>([:])
-    /// Change entries by import, for one roster version: a new import clears them, so the
-    /// columns a retention purge forgot do not linger here.
-    private let entries = Mutex<(rosterVersion: Int64, byImport: [Int64: [ChangeRecords.Entry]])>((0, [:]))
-    private let orders = Mutex<[String: [(id: String, entry: ChangeRecords.Entry)]]>([:])
+    /// Each import's change entries, and each partner's order of them, for one roster version and
+    /// ten minutes at most: a new import or the retention purge (every ten minutes) leaves
+    /// nothing it forgot lingering here.
+    private struct ChangeCache {
+        var rosterVersion: Int64 = 0
+        var taken = Date()
+        var entries: [Int64: [ChangeRecords.Entry]] = [:]
+        var orders: [String: [(id: String, entry: ChangeRecords.Entry)]] = [:]
+    }
+    private let changes = Mutex(ChangeCache())
+    static let changeCacheLifetime: TimeInterval = 600
+
     /// Member lists kept at once (a partner and kind each); change orders likewise.
     private let capacity: Int
 
@@ -70,33 +78,42 @@ final class ViewIndexes: Sendable {
         return built
     }
 
-    /// The change entries of import `id`, read once per roster version. A read that fails is
-    /// not kept.
+    /// The change entries of import `id`, read once per roster version (and ten minutes). A read
+    /// that fails is not kept.
     func entries(ofImport id: Int64, rosterVersion: Int64,
                  read: () throws(StewardError) -> [ChangeRecords.Entry]) throws(StewardError) -> [ChangeRecords.Entry] {
-        if let kept = entries.withLock({ $0.rosterVersion == rosterVersion ? $0.byImport[id] : nil }) { return kept }
+        if let kept = changes.withLock({ cache in Self.current(&cache, rosterVersion).entries[id] }) { return kept }
         let read = try read()
-        entries.withLock { kept in
-            if kept.rosterVersion != rosterVersion || kept.byImport.count >= capacity { kept = (rosterVersion, [:]) }
-            kept.byImport[id] = read
+        changes.withLock { cache in
+            if Self.current(&cache, rosterVersion).entries.count >= capacity { cache.entries.removeAll() }
+            cache.entries[id] = read
         }
         return read
     }
 
     /// `partner`'s change ids for `entries` of import `importId`, ascending.
-    func order(partner: String, importId: Int64, entries: [ChangeRecords.Entry], secret: DistrictSecret) -> [(id: String, entry: ChangeRecords.Entry)] {
+    func order(partner: String, importId: Int64, rosterVersion: Int64, entries: [ChangeRecords.Entry],
+               secret: DistrictSecret) -> [(id: String, entry: ChangeRecords.Entry)] {
         let key = "\(partner)\u{0}\(importId)"
-        if let kept = orders.withLock({ $0[key] }) { return kept }
+        if let kept = changes.withLock({ cache in Self.current(&cache, rosterVersion).orders[key] }) { return kept }
         let prefix = Self.hex8(importId)
         let ordered = entries.map { entry in
             (id: prefix + secret.pseudonym(partner: partner, sourcedId: "change\u{0}\(entry.entity.rawValue)\u{0}\(entry.sourcedId)").prefix(16),
              entry: entry)
         }.sorted { $0.id < $1.id }
-        orders.withLock { kept in
-            if kept.count >= capacity * 4 { kept.removeAll() }
-            kept[key] = ordered
+        changes.withLock { cache in
+            if Self.current(&cache, rosterVersion).orders.count >= capacity * 4 { cache.orders.removeAll() }
+            cache.orders[key] = ordered
         }
         return ordered
+    }
+
+    /// `cache`, emptied first when it is of another roster version or too old.
+    private static func current(_ cache: inout ChangeCache, _ rosterVersion: Int64, now: Date = Date()) -> ChangeCache {
+        if cache.rosterVersion != rosterVersion || now.timeIntervalSince(cache.taken) > changeCacheLifetime {
+            cache = ChangeCache(rosterVersion: rosterVersion, taken: now)
+        }
+        return cache
     }
 
     static func hex8(_ value: Int64) -> String {

@@ -15,15 +15,18 @@ public enum ChangeRecords {
     public struct AppliedImport: Sendable, Equatable {
         public var id: Int64
         public var finishedAt: String
+        /// When the applied import before this one finished ("" for the first).
+        public var previousFinishedAt: String
         public var at: String { finishedAt.count >= 19 ? String(finishedAt.prefix(19)) + "Z" : finishedAt }
     }
 
-    /// Every applied import, oldest first; with `since`, only those finished after it.
-    public static func appliedImports(since: String? = nil, db: Database) throws(StewardError) -> [AppliedImport] {
-        let query = try db.prepare("SELECT id, finished_at FROM imports WHERE verdict = 'applied' AND finished_at > ? ORDER BY id")
-        try query.bind([.text(since ?? "")])
+    /// Every applied import, oldest first.
+    public static func appliedImports(db: Database) throws(StewardError) -> [AppliedImport] {
+        let query = try db.prepare("SELECT id, finished_at FROM imports WHERE verdict = 'applied' ORDER BY id")
         var imports: [AppliedImport] = []
-        while try query.step() { imports.append(AppliedImport(id: query.int(0), finishedAt: query.text(1) ?? "")) }
+        while try query.step() {
+            imports.append(AppliedImport(id: query.int(0), finishedAt: query.text(1) ?? "", previousFinishedAt: imports.last?.finishedAt ?? ""))
+        }
         return imports
     }
 
@@ -50,6 +53,8 @@ public enum ChangeRecords {
         /// For persons: their demographics row before the import, when the import changed it
         /// (empty when they had none).
         public var previousDemographics: [String: String]?
+        /// For a section whose enrollments changed: the persons whose enrollments in it changed.
+        public var members: Set<String> = []
     }
 
     /// The entities whose records a change feed reports; demographics are reported as changes
@@ -64,6 +69,7 @@ public enum ChangeRecords {
             let key = key(entry.entity, entry.sourcedId)
             guard var existing = entries[key] else { entries[key] = entry; return }
             existing.previousDemographics = existing.previousDemographics ?? entry.previousDemographics
+            existing.members.formUnion(entry.members)
             entries[key] = existing
         }
         // Records this import added and the roster still holds.
@@ -76,7 +82,7 @@ public enum ChangeRecords {
         // enrollments it touched.
         let query = try db.prepare("SELECT entity, sourced_id, kind, previous FROM import_changes WHERE import_id = ? ORDER BY entity, sourced_id")
         try query.bind([.int(id)])
-        var enrollmentSections: Set<String> = []
+        var enrollmentSections: [String: Set<String>] = [:]
         var enrolledPersons: Set<String> = []
         var demographicPersons: [String: [String: String]] = [:]
         while try query.step() {
@@ -87,8 +93,10 @@ public enum ChangeRecords {
             case .demographics:
                 demographicPersons[sourcedId] = previous ?? [:]
             case .enrollments:
-                if let section = previous?["classSourcedId"] { enrollmentSections.insert(section) }
-                if let person = previous?["userSourcedId"] { enrolledPersons.insert(person) }
+                if let section = previous?["classSourcedId"], let person = previous?["userSourcedId"] {
+                    enrollmentSections[section, default: []].insert(person)
+                    enrolledPersons.insert(person)
+                }
             default:
                 if reported.contains(entity) { merge(Entry(entity: entity, sourcedId: sourcedId, action: action, previous: previous)) }
             }
@@ -105,7 +113,7 @@ public enum ChangeRecords {
             """)
         try enrollments.bind([.int(id)])
         while try enrollments.step() {
-            enrollmentSections.insert(enrollments.text(0) ?? "")
+            enrollmentSections[enrollments.text(0) ?? "", default: []].insert(enrollments.text(1) ?? "")
             enrolledPersons.insert(enrollments.text(1) ?? "")
         }
         for (person, previous) in demographicPersons {
@@ -113,7 +121,9 @@ public enum ChangeRecords {
         }
         // A person whose enrollments changed may have entered or left a view scoped by sections.
         for person in enrolledPersons { merge(Entry(entity: .users, sourcedId: person, action: .changed)) }
-        for section in enrollmentSections { merge(Entry(entity: .classes, sourcedId: section, action: .changed)) }
+        for (section, members) in enrollmentSections {
+            merge(Entry(entity: .classes, sourcedId: section, action: .changed, members: members))
+        }
         return Array(entries.values)
     }
 

@@ -28,7 +28,8 @@ public enum DisclosureRecords {
         }
         try db.prepare("""
             INSERT INTO disclosures (person, partner, day, kind, fields, first_at, last_at, responses)
-            SELECT value ->> 0, ?1, ?2, value ->> 1, value ->> 2, ?3, ?3, 1 FROM json_each(?4) WHERE true
+            SELECT json_extract(value, '$[0]'), ?1, ?2, json_extract(value, '$[1]'), json_extract(value, '$[2]'), ?3, ?3, 1
+            FROM json_each(?4) WHERE true
             ON CONFLICT (person, partner, day) DO UPDATE SET fields = excluded.fields, last_at = excluded.last_at,
                 responses = responses + 1
             """).run([.text(partner), .text(day), .text(now), .text(json(rows))])
@@ -40,32 +41,47 @@ public enum DisclosureRecords {
     /// `rows` as one JSON array of arrays.
     static func json(_ rows: [[String]]) -> String { JSONText.array(rows) }
 
-    /// Records that `partner` was sent `enrollments` (sourcedIds): each discloses its person's
-    /// `sections` field, recorded under that person.
-    public static func recordEnrollments(partner: String, enrollments: [String], at: Date = Date(), db: Database) throws(StewardError) {
-        guard !enrollments.isEmpty else { return }
+    /// The person (sourcedId and role) of each of `enrollments` (sourcedIds): an enrollment sent
+    /// discloses its person's `sections`, recorded under that person.
+    public static func persons(ofEnrollments enrollments: [String], db: Database) throws(StewardError) -> [(sourcedId: String, kind: String)] {
+        guard !enrollments.isEmpty else { return [] }
         let query = try db.prepare("""
-            SELECT e."userSourcedId", u."role" FROM roster_enrollments e JOIN roster_users u ON u."sourcedId" = e."userSourcedId"
+            SELECT DISTINCT e."userSourcedId", u."role" FROM roster_enrollments e JOIN roster_users u ON u."sourcedId" = e."userSourcedId"
             WHERE e."sourcedId" IN (SELECT value FROM json_each(?))
             """)
         try query.bind([.text(json(enrollments))])
         var persons: [(sourcedId: String, kind: String)] = []
         while try query.step() { persons.append((query.text(0) ?? "", query.text(1) ?? "")) }
-        try record(partner: partner, persons: persons, fields: ["sections"], at: at, db: db)
+        return persons
     }
 
-    /// Which of `persons` `partner` was sent something about before `time` (a stored timestamp):
-    /// the persons it holds, as far as the record of disclosures knows.
-    public static func held(_ persons: [String], by partner: String, before time: String, db: Database) throws(StewardError) -> Set<String> {
-        guard !persons.isEmpty else { return [] }
+    /// What `partner` knows of each of `persons` at `time` (a stored timestamp), as far as the
+    /// record of disclosures tells: whether it was sent the person before then (`held`), and
+    /// whether it was sent them after `since` too (`current`: what it holds is the state after
+    /// `since`), with the fields sent then.
+    public struct Knowledge: Sendable, Equatable {
+        public var held = false
+        public var current = false
+        public var fields: Set<String> = []
+    }
+
+    public static func knowledge(of persons: [String], by partner: String, before time: String, since: String,
+                                 db: Database) throws(StewardError) -> [String: Knowledge] {
+        guard !persons.isEmpty else { return [:] }
         let query = try db.prepare("""
-            SELECT DISTINCT person FROM disclosures
+            SELECT person, fields, last_at FROM disclosures
             WHERE person IN (SELECT value FROM json_each(?1)) AND partner = ?2 AND first_at < ?3
             """)
         try query.bind([.text(json(persons)), .text(partner), .text(time)])
-        var held: Set<String> = []
-        while try query.step() { held.insert(query.text(0) ?? "") }
-        return held
+        var known: [String: Knowledge] = [:]
+        while try query.step() {
+            let person = query.text(0) ?? ""
+            known[person, default: Knowledge()].held = true
+            guard (query.text(2) ?? "") > since else { continue }
+            known[person]?.current = true
+            known[person]?.fields.formUnion((query.text(1) ?? "").split(separator: " ").map(String.init))
+        }
+        return known
     }
 
     /// When `partner` was first sent anything (a stored timestamp), nil when never.

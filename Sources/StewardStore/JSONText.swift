@@ -31,10 +31,17 @@ public enum JSONText {
         return String(decoding: out, as: UTF8.self)
     }
 
+    static let hex = Array("0123456789abcdef".utf8)
+
     /// A JSON string: `"` and `\` escaped, control characters as `\u00XX`, the rest as UTF-8.
     static func write(_ text: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
+        // Ids and field names need no escape: copied whole.
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            out.append(contentsOf: text.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(byte)

@@ -2,7 +2,7 @@
 /// and leaves `PRAGMA user_version` at its number. A migration is never edited after release:
 /// changes come as a new one at the end.
 enum Migrations {
-    static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6]
+    static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6, migration7]
 
     static let migration1 =
         // 1: the tamper-evident audit chain and the daemon's own settings.
@@ -141,6 +141,11 @@ enum Migrations {
     // record on every sync.
     static let migration6 = """
         DROP TABLE pseudonyms;
+        """
+
+    // 7: a partner's disclosures by time, for the start of its change feed (its first sync).
+    static let migration7 = """
+        CREATE INDEX disclosures_partner_first ON disclosures(partner, first_at);
         """
 
     /// The schema version this build of Steward writes.

@@ -170,10 +170,9 @@ public final class RosterViewReader: RosterReading {
     }
 
     public func enrollmentRows(sections: Set<String>, persons: Set<String>) throws(StewardError) -> [RosterRow] {
-        let query = try statement(Self.rowsSelect(.enrollments) + """
-             WHERE t."classSourcedId" IN (SELECT value FROM json_each(?1)) OR t."userSourcedId" IN (SELECT value FROM json_each(?2))
-             ORDER BY t."sourcedId"
-            """)
+        // Two lookups, each on its index, not one OR that SQLite might answer with a scan.
+        let query = try statement(Self.rowsSelect(.enrollments) + " WHERE t.\"classSourcedId\" IN (SELECT value FROM json_each(?1)) UNION "
+            + Self.rowsSelect(.enrollments) + " WHERE t.\"userSourcedId\" IN (SELECT value FROM json_each(?2)) ORDER BY 1")
         try query.bind([.text(Self.json(sections.sorted())), .text(Self.json(persons.sorted()))])
         var rows: [RosterRow] = []
         while try query.step() { rows.append(Self.row(query, .enrollments)) }

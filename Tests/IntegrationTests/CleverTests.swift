@@ -180,13 +180,19 @@ import Testing
         let student = try #require(members.first)
         let answer = try bodies.get(listener, "/v3.0/users/\(student)", token: token)
         #expect(answer.status == 200 && (answer.body["data"] as? [String: Any])?["id"] as? String == student, "\(answer.text.prefix(200))")
-        // The next page lists members from the connector's kept enrollments: recorded all the same.
-        let last = try #require(sections.last?["id"] as? String)
-        let second = try bodies.get(listener, "/v3.0/sections?limit=3&starting_after=\(last)", token: token)
-        let more = Set((second.body["data"] as? [[String: Any]] ?? []).compactMap { $0["data"] as? [String: Any] }
-            .flatMap { $0["students"] as? [String] ?? [] }).subtracting(members)
-        #expect(!more.isEmpty)
-        #expect(try disclosed() == members.count + more.count)
+        // Every later page's members are recorded as they are listed.
+        var seen = members
+        var next = (first.body["links"] as? [[String: String]])?.first { $0["rel"] == "next" }?["uri"]
+        var pages = 1
+        while let uri = next, pages < 200 {
+            let page = try bodies.get(listener, uri, token: token)
+            seen.formUnion((page.body["data"] as? [[String: Any]] ?? []).compactMap { $0["data"] as? [String: Any] }
+                .flatMap { $0["students"] as? [String] ?? [] })
+            #expect(try disclosed() == seen.count, "page \(pages + 1)")
+            next = (page.body["links"] as? [[String: String]])?.first { $0["rel"] == "next" }?["uri"]
+            pages += 1
+        }
+        #expect(seen.count > members.count && pages > 1)
         let problems = try bodies.problems()
         #expect(problems.isEmpty, "\(problems.prefix(3000))")
     }

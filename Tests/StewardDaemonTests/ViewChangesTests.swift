@@ -22,12 +22,13 @@ extension ConnectorViewDistrict {
         try #require(report.verdict == .applied)
     }
 
-    /// Records that `partner` was sent every person of `roles`, now: a full sync.
-    func recordSync(_ partner: String, roles: [String] = ["student", "teacher"]) throws {
+    /// Records that `partner` was sent `fields` of every person of `roles`, now: a full sync.
+    func recordSync(_ partner: String, roles: [String] = ["student", "teacher"],
+                    fields: Set<String> = ["given_name", "family_initial", "grade", "school", "sections"]) throws {
         let persons = try rows("SELECT \"sourcedId\", role FROM roster_users WHERE role IN ('\(roles.joined(separator: "', '"))')")
             .map { (sourcedId: $0[0], kind: $0[1]) }
         try store.write { db throws(StewardError) in
-            try DisclosureRecords.record(partner: partner, persons: persons, fields: ["given_name"], at: Date(), db: db)
+            try DisclosureRecords.record(partner: partner, persons: persons, fields: fields, at: Date(), db: db)
         }
     }
 
@@ -228,5 +229,19 @@ extension ViewChangesTests {
         }
         #expect(try district.rows("SELECT count(*) FROM import_changes WHERE previous <> ''") == [["0"]])
         #expect(try district.rows("SELECT count(*) FROM import_changes") != [["0"]], "the change set itself stays")
+    }
+}
+
+extension ViewChangesTests {
+    @Test func previousValuesAreOnlyThoseOfFieldsThePartnerWasSent() throws {
+        let district = try ConnectorViewDistrict(students: 400, seed: 21)
+        // Sent only given names, though its grant offers the initial too.
+        try district.recordSync("clever", fields: ["given_name"])
+        try district.importDelta(students: 400, seed: 21)
+        let view = try district.view("clever", grant: "Fields=given_name family_initial grade school sections\nRoles=student teacher")
+        let changes = try view.changes(SharedViewChangeRequest(limit: 10_000)).changes
+        #expect(changes.contains { $0.action == .created } && changes.contains { $0.action == .deleted })
+        #expect(!changes.contains { $0.action == .updated && [.student, .teacher].contains($0.record.kind) },
+                "a renamed initial it was never sent is no update it can be told the old value of")
     }
 }

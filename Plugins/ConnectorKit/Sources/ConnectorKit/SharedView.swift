@@ -16,8 +16,8 @@ public protocol SharedView: Sendable {
     /// only that says which ids the partner holds.
     func page(_ request: SharedViewRequest) throws(SharedViewError) -> SharedViewPage
     /// The record of `kind` with `id`, or nil when the view does not hold it now, exactly as if
-    /// it did not exist. `id` is one this partner was handed before (or, for orgs, academic
-    /// sessions and courses, the district's own id).
+    /// it did not exist. `id` is the partner's (for orgs, academic sessions and courses, the
+    /// district's own id).
     func record(_ kind: SharedRecordKind, id: String) throws(SharedViewError) -> SharedViewRecord?
     /// How many records of `kind` the view holds now.
     func count(_ kind: SharedRecordKind) throws(SharedViewError) -> Int
@@ -37,8 +37,8 @@ public protocol SharedView: Sendable {
     /// The view's enrollments in one of `sections` or of one of `persons` (ids of this view):
     /// a page of sections' members, or a person's classes, without reading every enrollment.
     func enrollments(ofSections sections: [String], ofPersons persons: [String]) throws(SharedViewError) -> [SharedViewRecord]
-    /// The view's changes, oldest first: what the imports after the roster's first load
-    /// created, updated or deleted in this partner's view. See ``SharedViewChange``.
+    /// The view's changes, oldest first: what the imports since the partner's first sync
+    /// created, updated or deleted in its view. See ``SharedViewChange``.
     func changes(_ request: SharedViewChangeRequest) throws(SharedViewError) -> SharedViewChangePage
     /// The change with `id`, or nil when the view has none with it (now).
     func change(id: String) throws(SharedViewError) -> SharedViewChange?
@@ -84,12 +84,13 @@ public struct SharedViewIdPage: Sendable, Hashable {
 /// import after it was first sent anything, and reaches back 30 days at most.
 ///
 /// For persons, what counts is what the partner holds (the record of disclosures):
-/// - `created`: the person is in the view and the partner was not sent them before the import
-///   (added to the roster, moved into the scope, or simply never sent). No previous values.
-/// - `updated`: the partner was sent the person before, and the import changed one of the
-///   fields it may receive; `previous` is the record as the view showed it before the import
-///   (nil when that is unknown, as for a person back in scope). A field the grant withholds is
-///   never in `record` or `previous`, so a change to it alone is no change to the view.
+/// - `created`: the person is in the view and the partner was not sent them since the import
+///   before this one (added, moved into the scope, back in it, or simply never sent). No
+///   previous values.
+/// - `updated`: the partner was sent the person since the import before, and this import
+///   changed one of the fields it was sent; `previous` is the record with those fields as they
+///   were before the import and the others as they are now. A field the grant withholds, or one
+///   the partner was not sent, is never a change it is told of.
 /// - `deleted`: the partner was sent the person before, and they left the view (removed from
 ///   the roster, out of scope, out of an adopted class): `record` holds the id only.
 /// Sections and the district's records are judged by the view before and after the import; a
