@@ -22,6 +22,7 @@ final class ViewIndexes: Sendable {
         var ids: [String]
         /// The sourcedId behind each id.
         var sources: [String]
+        var built: Date
 
         /// The first position whose id is not below `id` (`orEqual`: not at or below it).
         func position(of id: String, orEqual: Bool) -> Int {
@@ -66,13 +67,18 @@ final class ViewIndexes: Sendable {
     func members(partner: String, kind: SharedRecord.Kind, rosterVersion: Int64, policy: SharingPolicy,
                  build: () throws(StewardError) -> [(id: String, source: String)]) throws(StewardError) -> Members {
         let key = MemberKey(partner: partner, kind: kind, rosterVersion: rosterVersion)
-        if let kept = members.withLock({ $0[key] }), kept.policy == policy { return kept }
+        // Who is in a view, and their ids, depend on no field a token may read but `sections`
+        // (whether sections are shared) and `sis_id` (real ids): two tokens of one partner
+        // otherwise share one list.
+        let scope = Self.scope(of: policy)
+        if let kept = members.withLock({ $0[key] }), kept.policy == scope { return kept }
         let sorted = try build().sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
-        let built = Members(policy: policy, ids: sorted.map(\.id), sources: sorted.map(\.source))
+        let built = Members(policy: scope, ids: sorted.map(\.id), sources: sorted.map(\.source), built: Date())
         members.withLock { kept in
-            // Older roster versions of this partner are of no further use.
+            // Older roster versions of this partner are of no further use; past capacity, the
+            // list built longest ago goes.
             kept = kept.filter { $0.key.partner != partner || $0.key.rosterVersion >= rosterVersion }
-            if kept.count >= capacity { kept.removeAll() }
+            if kept.count >= capacity, let oldest = kept.min(by: { $0.value.built < $1.value.built })?.key { kept[oldest] = nil }
             kept[key] = built
         }
         return built
@@ -114,6 +120,13 @@ final class ViewIndexes: Sendable {
             cache = ChangeCache(rosterVersion: rosterVersion, taken: now)
         }
         return cache
+    }
+
+    /// `policy` without the fields that decide nothing about who is in the view or their ids.
+    static func scope(of policy: SharingPolicy) -> SharingPolicy {
+        var scope = policy
+        scope.fields = scope.fields.filter { $0.name == "sections" || $0.name == "sis_id" }
+        return scope
     }
 
     static func hex8(_ value: Int64) -> String {
