@@ -1,6 +1,9 @@
+import ConnectorKit
+
 /// A Clever property value as this connector builds it. Kept as a value (not Foundation's
 /// `Any`) so two renderings of a record can be compared for an event's `previous_attributes`.
-/// A copy of OneRosterConnector's, with numbers and null: modules depend on ConnectorKit alone.
+/// Like OneRosterConnector's, with numbers and null; strings are written by ConnectorKit's
+/// `JSONString`.
 indirect enum JSONValue: Sendable, Equatable {
     case string(String)
     case number(Int)
@@ -40,20 +43,6 @@ indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
-    /// A JSON string: `"` and `\` escaped, control characters as `\u00XX`, everything else as UTF-8.
-    private static func write(_ text: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20: out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
+    /// A JSON string, escaped as ConnectorKit writes it.
+    private static func write(_ text: String, to out: inout [UInt8]) { JSONString.append(text, to: &out) }
 }

@@ -60,25 +60,3 @@ enum RecordType: String, Sendable, CaseIterable {
         self = Self.allCases.first { $0.object == object }!
     }
 }
-
-/// Typed reads of a record's fields.
-struct RecordFields {
-    let fields: [String: SharedFieldValue]
-    init(_ fields: [String: SharedFieldValue]) { self.fields = fields }
-
-    func text(_ name: String) -> String? {
-        switch fields[name] {
-        case .text(let text)?: return text.isEmpty ? nil : text
-        case .list(let list)?: return list.first
-        case nil: return nil
-        }
-    }
-
-    func list(_ name: String) -> [String] {
-        switch fields[name] {
-        case .text(let text)?: return text.isEmpty ? [] : [text]
-        case .list(let list)?: return list
-        case nil: return []
-        }
-    }
-}

@@ -1,3 +1,4 @@
+import ConnectorKit
 import Foundation
 
 /// A OneRoster property value as this connector builds it: text, a list, or an object such as
@@ -51,28 +52,8 @@ enum JSONValue: Sendable, Equatable {
         }
     }
 
-    /// A JSON string: `"` and `\` escaped, control characters as `\u00XX`, everything else as UTF-8.
-    private static func write(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Most texts need no escape: copied whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: text.utf8)
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        let hex = Array("0123456789abcdef".utf8)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20: out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
+    /// A JSON string, escaped as ConnectorKit writes it.
+    private static func write(_ text: String, to out: inout [UInt8]) { JSONString.append(text, to: &out) }
 }
 
 /// A JSON object's members, kept in key order (code points) as they are set: an object of a
@@ -110,5 +91,13 @@ struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
 
     static func == (left: JSONObject, right: JSONObject) -> Bool {
         left.members.count == right.members.count && zip(left.members, right.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+}
+
+extension RecordFields {
+    /// A list field as a JSON array of its texts, nil when the record has none.
+    func stringList(_ name: String) -> JSONValue? {
+        let values = list(name)
+        return values.isEmpty ? nil : .array(values.map(JSONValue.string))
     }
 }

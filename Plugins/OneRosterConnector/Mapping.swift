@@ -236,30 +236,3 @@ struct Mapping: Sendable {
         return "\(year)-\(two(month))-\(two(day))T\(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60))Z"
     }
 }
-
-/// Typed reads of a record's fields.
-struct RecordFields {
-    let fields: [String: SharedFieldValue]
-    init(_ fields: [String: SharedFieldValue]) { self.fields = fields }
-
-    func text(_ name: String) -> String? {
-        switch fields[name] {
-        case .text(let text)?: return text.isEmpty ? nil : text
-        case .list(let list)?: return list.first
-        case nil: return nil
-        }
-    }
-
-    func list(_ name: String) -> [String] {
-        switch fields[name] {
-        case .text(let text)?: return text.isEmpty ? [] : [text]
-        case .list(let list)?: return list
-        case nil: return []
-        }
-    }
-
-    func stringList(_ name: String) -> JSONValue? {
-        let values = list(name)
-        return values.isEmpty ? nil : .array(values.map(JSONValue.string))
-    }
-}

@@ -1,0 +1,52 @@
+/// Typed reads of a record's fields, for connectors: a text field's value, or the first of a
+/// list; a list, or a text as a list of one. An empty text reads as absent.
+public struct RecordFields: Sendable {
+    public let fields: [String: SharedFieldValue]
+
+    public init(_ fields: [String: SharedFieldValue]) { self.fields = fields }
+
+    public func text(_ name: String) -> String? {
+        switch fields[name] {
+        case .text(let text)?: return text.isEmpty ? nil : text
+        case .list(let list)?: return list.first
+        case nil: return nil
+        }
+    }
+
+    public func list(_ name: String) -> [String] {
+        switch fields[name] {
+        case .text(let text)?: return text.isEmpty ? [] : [text]
+        case .list(let list)?: return list
+        case nil: return []
+        }
+    }
+}
+
+/// JSON strings for connectors that write their answers' bytes themselves.
+public enum JSONString {
+    static let hex = Array("0123456789abcdef".utf8)
+
+    /// Appends `text` as a JSON string: `"` and `\` escaped, `\n`, `\r`, `\t`, other control
+    /// characters as `\u00XX`, everything else as UTF-8. A text that needs no escape is copied
+    /// whole.
+    public static func append(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            out.append(contentsOf: text.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20: out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                   hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
