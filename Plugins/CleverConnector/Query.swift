@@ -1,3 +1,5 @@
+import ConnectorKit
+
 /// The query parameters of one request, checked: paging (`limit`, `starting_after`,
 /// `ending_before`), `count`, and the filters an endpoint takes (`role`, `primary`,
 /// `record_type`). A parameter the endpoint does not take is refused (400), so a partner's typo
@@ -95,20 +97,7 @@ struct Query: Sendable, Equatable {
     }
 
     /// Percent-encodes everything but RFC 3986's unreserved characters.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                escaped.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = String(byte, radix: 16, uppercase: true)
-                escaped += "%" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return escaped
-    }
+    static func escape(_ text: String) -> String { PercentEncoding.escape(text) }
 }
 
 extension Query.Shape {

@@ -50,3 +50,22 @@ public enum JSONString {
         out.append(UInt8(ascii: "\""))
     }
 }
+
+/// Query strings for the links connectors write (`next`, `prev`).
+public enum PercentEncoding {
+    /// `text` with everything but RFC 3986's unreserved characters percent-encoded.
+    public static func escape(_ text: String) -> String {
+        var escaped = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                escaped.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                escaped += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return escaped
+    }
+}
