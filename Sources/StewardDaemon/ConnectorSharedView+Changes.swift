@@ -98,8 +98,10 @@ extension ConnectorSharedView {
         guard let importId = ViewIndexes.importId(ofChange: id) else { return nil }
         return try reading { db throws(StewardError) in
             guard let applied = try feedImports(db).first(where: { $0.id == importId }) else { return nil }
-            let matching = try order(of: applied, db: db).filter { $0.id == id }
-            return try judge(matching, at: applied, db: db).first.map(Self.convert)
+            let ordered = try order(of: applied, db: db)
+            let position = Self.firstIndex(in: ordered, notBelow: id, orEqual: false)
+            guard position < ordered.count, ordered[position].id == id else { return nil }
+            return try judge([ordered[position]], at: applied, db: db).first.map(Self.convert)
         }
     }
 
@@ -125,13 +127,13 @@ extension ConnectorSharedView {
         var kind: SharedRecord.Kind { record.kind }
     }
 
-    /// The imports a feed reports: those applied after the partner was first sent anything
-    /// (what came before, it receives through the data API, not as changes), within the
-    /// retention window; each with the time the import before it finished.
+    /// The imports a feed reports: those applied after the roster version the partner was
+    /// first sent anything from (what came before, it receives through the data API, not as
+    /// changes), within the retention window.
     private func feedImports(_ db: Database) throws(StewardError) -> [ChangeRecords.AppliedImport] {
-        guard let first = try DisclosureRecords.firstDisclosure(to: partner, db: db) else { return [] }
+        guard let first = try DisclosureRecords.firstVersion(sentTo: partner, db: db) else { return [] }
         let window = Timestamp.string(Date().addingTimeInterval(-Double(ChangeRecords.retentionDays) * 86_400))
-        return try ChangeRecords.appliedImports(db: db).filter { $0.finishedAt > max(first, window) }
+        return try ChangeRecords.appliedImports(db: db).filter { $0.rosterVersion > first && $0.finishedAt > window }
     }
 
     private func order(of applied: ChangeRecords.AppliedImport, db: Database) throws(StewardError) -> [(id: String, entry: ChangeRecords.Entry)] {
@@ -165,30 +167,47 @@ extension ConnectorSharedView {
                 let ids = entries.map(\.sourcedId)
                 let persons = Dictionary(try reader.people(ids: ids, scopeOnly: false).map { ($0.sourcedId, $0) },
                                          uniquingKeysWith: { first, _ in first })
-                let known = try DisclosureRecords.knowledge(of: ids, by: partner, before: applied.finishedAt, since: applied.previousFinishedAt,
-                                                            db: db)
+                let known = try DisclosureRecords.knowledge(of: ids, by: partner, before: applied.rosterVersion,
+                                                            previous: applied.previousRosterVersion, db: db)
+                // The classes the import took persons out of, as they are (or were) placed.
+                let left = Set(entries.flatMap(\.sectionsRemoved))
+                let places = Dictionary(try reader.sections(ids: left, after: nil, limit: max(left.count, 1), modifiedSince: nil)
+                    .map { ($0.sourcedId, RosterPerson.SectionRef(sourcedId: $0.sourcedId, school: $0.school, grades: $0.grades)) },
+                    uniquingKeysWith: { first, _ in first })
                 for entry in entries {
                     let current = persons[entry.sourcedId]
                     let record = current.flatMap(view.record(for:))
                     now[key(entry)] = record
-                    guard let knowledge = known[entry.sourcedId], knowledge.held else { continue }
-                    var previous = current.map { $0.overlaying(users: entry.previous ?? [:]) }
-                        ?? entry.previous.map { RosterPerson.removed(sourcedId: entry.sourcedId, users: $0) }
+                    // The person before the import: their columns, demographics and classes then.
+                    var previous = entry.action == .added ? nil
+                        : current.map { $0.overlaying(users: entry.previous ?? [:]) }
+                            ?? entry.previous.map { RosterPerson.removed(sourcedId: entry.sourcedId, users: $0) }
                     if let demographics = entry.previousDemographics { previous = previous?.overlaying(demographics: demographics) }
-                    let role = previous?.role ?? current?.role ?? ""
-                    guard let kind = SharedRecord.Kind(rawValue: role), kind.isPerson else { continue }
-                    let idOnly = SharedRecord(id: view.viewId(of: entry.sourcedId, kind: kind), kind: kind, fields: [:])
-                    if record == nil {
-                        before[key(entry)] = idOnly  // held, and no longer in the view: deleted
-                    } else if knowledge.current, let record, let earlier = previous.flatMap(view.record(for:)) {
-                        // The fields the partner was sent since the import before, as they were
-                        // then; the others as they are now, so it learns no value it was not given.
+                    if var person = previous, !entry.sectionsAdded.isEmpty || !entry.sectionsRemoved.isEmpty {
+                        person.sections.removeAll { entry.sectionsAdded.contains($0.sourcedId) }
+                        person.sections += entry.sectionsRemoved.sorted().map { places[$0] ?? RosterPerson.SectionRef(sourcedId: $0, school: "") }
+                        previous = person
+                    }
+                    let earlier = previous.flatMap(view.record(for:))
+                    let knowledge = known[entry.sourcedId] ?? DisclosureRecords.Knowledge()
+                    switch (earlier, record) {
+                    case (let earlier?, nil):
+                        // Left the view: news only to a partner that holds them.
+                        if knowledge.held { before[key(entry)] = SharedRecord(id: earlier.id, kind: earlier.kind, fields: [:]) }
+                    case (let earlier?, let record?) where knowledge.held && knowledge.current:
+                        // The fields the partner was sent from the version before, as they were
+                        // then; the others as they are now: it learns no value it was not given.
                         var shown = record
                         for field in knowledge.fields { shown.fields[field] = earlier.fields[field] }
                         before[key(entry)] = shown
+                    case (let earlier?, let record?):
+                        // Not sent the state the import changed: told only if a field it may
+                        // receive changed, and then as a record it did not have.
+                        if earlier.fields == record.fields && earlier.kind == record.kind { now[key(entry)] = nil }
+                    case (nil, _):
+                        // Entered the view (or is new): created.
+                        break
                     }
-                    // Held, but not since the import before (it may have left the view and come
-                    // back, and missed values meanwhile): created again, with nothing before.
                 }
             case .classes:
                 let sections = Dictionary(try reader.sections(ids: Set(entries.map(\.sourcedId)), after: nil, limit: entries.count,
@@ -196,7 +215,10 @@ extension ConnectorSharedView {
                 // Members whose enrollments changed, and whether the view holds any of them now:
                 // a section's changed membership is news to a partner only through them.
                 let members = Set(entries.flatMap(\.members))
+                let held = try DisclosureRecords.knowledge(of: Array(members), by: partner, before: applied.rosterVersion,
+                                                           previous: applied.previousRosterVersion, db: db).filter(\.value.held).keys
                 let seen = Set(try reader.people(ids: Array(members), scopeOnly: true).filter { view.policy.includes($0) }.map(\.sourcedId))
+                    .union(held)
                 for entry in entries {
                     let current = sections[entry.sourcedId]
                     now[key(entry)] = current.flatMap(view.record(for:))
@@ -273,7 +295,12 @@ extension ConnectorSharedView {
     /// Runs `body` in a store read; a store failure is `unavailable`.
     func reading<T>(_ body: (Database) throws(StewardError) -> T) throws(SharedViewError) -> T {
         do {
-            return try store.read { db throws(StewardError) in try body(db) }
+            return try store.read { db throws(StewardError) in
+                let result = try body(db)
+                let version = try db.scalarInt("SELECT coalesce(max(roster_version), 0) FROM imports WHERE verdict = 'applied'") ?? 0
+                versionRead.withLock { $0 = max($0, version) }
+                return result
+            }
         } catch {
             throw SharedViewError(.unavailable, "the roster cannot be read now: \(error.code.rawValue)")
         }

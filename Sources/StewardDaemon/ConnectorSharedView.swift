@@ -20,6 +20,10 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     /// Every person id this view handed out, with the sourcedId and kind behind it: a connector
     /// reports what it sent by id, and the daemon records it by person.
     private let issued = Mutex<[String: (sourcedId: String, kind: String)]>([:])
+    /// The newest roster version this view's reads saw: what its answer's disclosures are
+    /// recorded under (the newest, so a read that spans an import is never taken for one
+    /// from before it).
+    let versionRead = Mutex<Int64>(0)
     /// Import times by roster version, read once per request when first asked.
     private let appliedTimes = Mutex<[Int64: String]?>(nil)
 

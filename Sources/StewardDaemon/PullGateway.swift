@@ -76,9 +76,10 @@ struct PullGateway: Sendable {
         let sent = request.method == .head ? [] : recorder.entries
         let sentIds = Set(sent.flatMap(\.ids))
         do {
-            // Stamped once the view was read: a person first sent after an import is never
-            // taken for one the partner held before it.
+            // Recorded under the newest roster version the answer's reads saw: a person sent
+            // after an import is never taken for one the partner held before it.
             let sentAt = Date()
+            let version = view.versionRead.withLock { $0 }
             try store.write { db throws(StewardError) in
                 // Each person once, with every field this answer sent of them: as records, and
                 // as members of the sections its enrollments name.
@@ -98,7 +99,7 @@ struct PullGateway: Sendable {
                 let byFields = Dictionary(grouping: sentOf, by: \.value.fields)
                 for (fields, persons) in byFields {
                     try DisclosureRecords.record(partner: grant.partner, persons: persons.map { ($0.key, $0.value.kind) }, fields: fields,
-                                                 at: sentAt, db: db)
+                                                 at: sentAt, rosterVersion: version, db: db)
                 }
                 _ = try AuditLog.append(auditEvent(partner: grant.partner, method: method, path: path, status: answer.status,
                     detail: "\(sentIds.count) record(s), \(answer.body.count) bytes", context: context), in: db)

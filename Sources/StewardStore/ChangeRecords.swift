@@ -15,17 +15,19 @@ public enum ChangeRecords {
     public struct AppliedImport: Sendable, Equatable {
         public var id: Int64
         public var finishedAt: String
-        /// When the applied import before this one finished ("" for the first).
-        public var previousFinishedAt: String
+        /// The roster version it made, and the one it changed (0 for the first).
+        public var rosterVersion: Int64
+        public var previousRosterVersion: Int64
         public var at: String { finishedAt.count >= 19 ? String(finishedAt.prefix(19)) + "Z" : finishedAt }
     }
 
     /// Every applied import, oldest first.
     public static func appliedImports(db: Database) throws(StewardError) -> [AppliedImport] {
-        let query = try db.prepare("SELECT id, finished_at FROM imports WHERE verdict = 'applied' ORDER BY id")
+        let query = try db.prepare("SELECT id, finished_at, roster_version FROM imports WHERE verdict = 'applied' ORDER BY id")
         var imports: [AppliedImport] = []
         while try query.step() {
-            imports.append(AppliedImport(id: query.int(0), finishedAt: query.text(1) ?? "", previousFinishedAt: imports.last?.finishedAt ?? ""))
+            imports.append(AppliedImport(id: query.int(0), finishedAt: query.text(1) ?? "", rosterVersion: query.int(2),
+                                         previousRosterVersion: imports.last?.rosterVersion ?? 0))
         }
         return imports
     }
@@ -55,6 +57,9 @@ public enum ChangeRecords {
         public var previousDemographics: [String: String]?
         /// For a section whose enrollments changed: the persons whose enrollments in it changed.
         public var members: Set<String> = []
+        /// For a person: the sections the import enrolled them in, and those it took them out of.
+        public var sectionsAdded: Set<String> = []
+        public var sectionsRemoved: Set<String> = []
     }
 
     /// The entities whose records a change feed reports; demographics are reported as changes
@@ -70,6 +75,8 @@ public enum ChangeRecords {
             guard var existing = entries[key] else { entries[key] = entry; return }
             existing.previousDemographics = existing.previousDemographics ?? entry.previousDemographics
             existing.members.formUnion(entry.members)
+            existing.sectionsAdded.formUnion(entry.sectionsAdded)
+            existing.sectionsRemoved.formUnion(entry.sectionsRemoved)
             entries[key] = existing
         }
         // Records this import added and the roster still holds.
@@ -83,7 +90,7 @@ public enum ChangeRecords {
         let query = try db.prepare("SELECT entity, sourced_id, kind, previous FROM import_changes WHERE import_id = ? ORDER BY entity, sourced_id")
         try query.bind([.int(id)])
         var enrollmentSections: [String: Set<String>] = [:]
-        var enrolledPersons: Set<String> = []
+        var added: [String: Set<String>] = [:], removed: [String: Set<String>] = [:]
         var demographicPersons: [String: [String: String]] = [:]
         while try query.step() {
             guard let entity = RosterEntity(rawValue: query.text(0) ?? ""), let action = Entry.Action(rawValue: query.text(2) ?? "") else { continue }
@@ -93,9 +100,11 @@ public enum ChangeRecords {
             case .demographics:
                 demographicPersons[sourcedId] = previous ?? [:]
             case .enrollments:
+                // A changed enrollment may have moved to another class: the one it named before
+                // is left (the one it names now is read below, as changed by this import).
                 if let section = previous?["classSourcedId"], let person = previous?["userSourcedId"] {
                     enrollmentSections[section, default: []].insert(person)
-                    enrolledPersons.insert(person)
+                    removed[person, default: []].insert(section)
                 }
             default:
                 if reported.contains(entity) { merge(Entry(entity: entity, sourcedId: sourcedId, action: action, previous: previous)) }
@@ -113,14 +122,19 @@ public enum ChangeRecords {
             """)
         try enrollments.bind([.int(id)])
         while try enrollments.step() {
-            enrollmentSections[enrollments.text(0) ?? "", default: []].insert(enrollments.text(1) ?? "")
-            enrolledPersons.insert(enrollments.text(1) ?? "")
+            let section = enrollments.text(0) ?? "", person = enrollments.text(1) ?? ""
+            enrollmentSections[section, default: []].insert(person)
+            // In the class now: if the import removed it from the same class, nothing changed.
+            if removed[person]?.remove(section) == nil { added[person, default: []].insert(section) }
         }
         for (person, previous) in demographicPersons {
             merge(Entry(entity: .users, sourcedId: person, action: .changed, previousDemographics: previous))
         }
         // A person whose enrollments changed may have entered or left a view scoped by sections.
-        for person in enrolledPersons { merge(Entry(entity: .users, sourcedId: person, action: .changed)) }
+        for person in Set(added.keys).union(removed.keys) {
+            merge(Entry(entity: .users, sourcedId: person, action: .changed, sectionsAdded: added[person] ?? [],
+                        sectionsRemoved: removed[person] ?? []))
+        }
         for (section, members) in enrollmentSections {
             merge(Entry(entity: .classes, sourcedId: section, action: .changed, members: members))
         }

@@ -5,9 +5,10 @@ import StewardCore
 /// which person, and when. Aggregated to one row per person, partner and day, so a full daily
 /// sync of a large district adds one row per person, not one per request.
 public enum DisclosureRecords {
-    /// Records that `partner` was sent `fields` of each of `persons` (sourcedId and kind) at `at`.
+    /// Records that `partner` was sent `fields` of each of `persons` (sourcedId and kind) at `at`,
+    /// read from roster version `rosterVersion`.
     public static func record(partner: String, persons: [(sourcedId: String, kind: String)], fields: Set<String>, at: Date = Date(),
-                              db: Database) throws(StewardError) {
+                              rosterVersion: Int64, db: Database) throws(StewardError) {
         guard !persons.isEmpty, !fields.isEmpty else { return }
         let now = Timestamp.string(at)
         let day = String(now.prefix(10))
@@ -15,9 +16,10 @@ public enum DisclosureRecords {
         // then every row written from one JSON array of [person, kind, fields].
         let ids = persons.map(\.sourcedId)
         let existing = try db.prepare("""
-            SELECT person, fields FROM disclosures WHERE partner = ?1 AND day = ?2 AND person IN (SELECT value FROM json_each(?3))
+            SELECT person, fields FROM disclosures
+            WHERE partner = ?1 AND day = ?2 AND roster_version = ?4 AND person IN (SELECT value FROM json_each(?3))
             """)
-        try existing.bind([.text(partner), .text(day), .text(json(ids))])
+        try existing.bind([.text(partner), .text(day), .text(json(ids)), .int(rosterVersion)])
         var recorded: [String: String] = [:]
         while try existing.step() { recorded[existing.text(0) ?? ""] = existing.text(1) ?? "" }
         let sent = fields.sorted().joined(separator: " ")
@@ -27,12 +29,12 @@ public enum DisclosureRecords {
             return [person.sourcedId, person.kind, fields.union(before.split(separator: " ").map(String.init)).sorted().joined(separator: " ")]
         }
         try db.prepare("""
-            INSERT INTO disclosures (person, partner, day, kind, fields, first_at, last_at, responses)
-            SELECT json_extract(value, '$[0]'), ?1, ?2, json_extract(value, '$[1]'), json_extract(value, '$[2]'), ?3, ?3, 1
+            INSERT INTO disclosures (person, partner, day, roster_version, kind, fields, first_at, last_at, responses)
+            SELECT json_extract(value, '$[0]'), ?1, ?2, ?5, json_extract(value, '$[1]'), json_extract(value, '$[2]'), ?3, ?3, 1
             FROM json_each(?4) WHERE true
-            ON CONFLICT (person, partner, day) DO UPDATE SET fields = excluded.fields, last_at = excluded.last_at,
+            ON CONFLICT (person, partner, day, roster_version) DO UPDATE SET fields = excluded.fields, last_at = excluded.last_at,
                 responses = responses + 1
-            """).run([.text(partner), .text(day), .text(now), .text(json(rows))])
+            """).run([.text(partner), .text(day), .text(now), .text(json(rows)), .int(rosterVersion)])
     }
 
     /// `values` as one JSON array, to bind as a single parameter read with `json_each`.
@@ -55,46 +57,53 @@ public enum DisclosureRecords {
         return persons
     }
 
-    /// What `partner` knows of each of `persons` at `time` (a stored timestamp), as far as the
-    /// record of disclosures tells: whether it was sent the person before then (`held`), and
-    /// whether it was sent them after `since` too (`current`: what it holds is the state after
-    /// `since`), with the fields sent then.
+    /// What `partner` knows of each of `persons` before the import that made roster version
+    /// `version`, as the record of disclosures tells: whether it was sent the person from an
+    /// earlier version (`held`), and whether from exactly the version before (`current`: what
+    /// it holds is the state the import changed), with the fields sent from it.
     public struct Knowledge: Sendable, Equatable {
         public var held = false
         public var current = false
         public var fields: Set<String> = []
+
+        public init(held: Bool = false, current: Bool = false, fields: Set<String> = []) {
+            self.held = held
+            self.current = current
+            self.fields = fields
+        }
     }
 
-    public static func knowledge(of persons: [String], by partner: String, before time: String, since: String,
+    public static func knowledge(of persons: [String], by partner: String, before version: Int64, previous: Int64,
                                  db: Database) throws(StewardError) -> [String: Knowledge] {
         guard !persons.isEmpty else { return [:] }
         let query = try db.prepare("""
-            SELECT person, fields, last_at FROM disclosures
-            WHERE person IN (SELECT value FROM json_each(?1)) AND partner = ?2 AND first_at < ?3
+            SELECT person, fields, roster_version FROM disclosures
+            WHERE person IN (SELECT value FROM json_each(?1)) AND partner = ?2 AND roster_version < ?3
             """)
-        try query.bind([.text(json(persons)), .text(partner), .text(time)])
+        try query.bind([.text(json(persons)), .text(partner), .int(version)])
         var known: [String: Knowledge] = [:]
         while try query.step() {
             let person = query.text(0) ?? ""
             known[person, default: Knowledge()].held = true
-            guard (query.text(2) ?? "") > since else { continue }
+            guard query.int(2) == previous, previous > 0 else { continue }
             known[person]?.current = true
             known[person]?.fields.formUnion((query.text(1) ?? "").split(separator: " ").map(String.init))
         }
         return known
     }
 
-    /// When `partner` was first sent anything (a stored timestamp), nil when never.
-    public static func firstDisclosure(to partner: String, db: Database) throws(StewardError) -> String? {
-        let query = try db.prepare("SELECT min(first_at) FROM disclosures WHERE partner = ?")
+    /// The roster version `partner` was first sent anything from, nil when never (rows from
+    /// before versions were recorded count as version 0).
+    public static func firstVersion(sentTo partner: String, db: Database) throws(StewardError) -> Int64? {
+        let query = try db.prepare("SELECT min(roster_version) FROM disclosures WHERE partner = ?")
         try query.bind([.text(partner)])
-        return try query.step() ? query.text(0) : nil
+        return try query.step() && !query.isNull(0) ? query.int(0) : nil
     }
 
     /// Everything recorded about `person`, one summary per partner.
     public static func of(person: String, db: Database) throws(StewardError) -> [DisclosureSummary] {
         let query = try db.prepare("""
-            SELECT partner, kind, group_concat(fields, ' '), min(first_at), max(last_at), count(*), sum(responses)
+            SELECT partner, kind, group_concat(fields, ' '), min(first_at), max(last_at), count(DISTINCT day), sum(responses)
             FROM disclosures WHERE person = ? GROUP BY partner ORDER BY partner
             """)
         try query.bind([.text(person)])

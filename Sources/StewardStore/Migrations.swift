@@ -143,9 +143,28 @@ enum Migrations {
         DROP TABLE pseudonyms;
         """
 
-    // 7: a partner's disclosures by time, for the start of its change feed (its first sync).
+    // 7: each disclosure row also names the roster version its answer was read from, so a
+    // change feed knows exactly which state of a person a partner was sent (a day's row no
+    // longer mixes sends from before and after an import); and a partner's rows by version,
+    // for the start of its feed (its first sync).
     static let migration7 = """
-        CREATE INDEX disclosures_partner_first ON disclosures(partner, first_at);
+        CREATE TABLE disclosures_by_version (
+            person          TEXT    NOT NULL,
+            partner         TEXT    NOT NULL,
+            day             TEXT    NOT NULL,
+            roster_version  INTEGER NOT NULL,
+            kind            TEXT    NOT NULL,
+            fields          TEXT    NOT NULL,
+            first_at        TEXT    NOT NULL,
+            last_at         TEXT    NOT NULL,
+            responses       INTEGER NOT NULL,
+            PRIMARY KEY (person, partner, day, roster_version)
+        ) WITHOUT ROWID;
+        INSERT INTO disclosures_by_version
+            SELECT person, partner, day, 0, kind, fields, first_at, last_at, responses FROM disclosures;
+        DROP TABLE disclosures;
+        ALTER TABLE disclosures_by_version RENAME TO disclosures;
+        CREATE INDEX disclosures_partner_version ON disclosures(partner, roster_version);
         """
 
     /// The schema version this build of Steward writes.

@@ -28,7 +28,8 @@ extension ConnectorViewDistrict {
         let persons = try rows("SELECT \"sourcedId\", role FROM roster_users WHERE role IN ('\(roles.joined(separator: "', '"))')")
             .map { (sourcedId: $0[0], kind: $0[1]) }
         try store.write { db throws(StewardError) in
-            try DisclosureRecords.record(partner: partner, persons: persons, fields: fields, at: Date(), db: db)
+            let version = try db.scalarInt("SELECT coalesce(max(roster_version), 0) FROM imports WHERE verdict = 'applied'") ?? 0
+            try DisclosureRecords.record(partner: partner, persons: persons, fields: fields, at: Date(), rosterVersion: version, db: db)
         }
     }
 
@@ -243,5 +244,22 @@ extension ViewChangesTests {
         #expect(changes.contains { $0.action == .created } && changes.contains { $0.action == .deleted })
         #expect(!changes.contains { $0.action == .updated && [.student, .teacher].contains($0.record.kind) },
                 "a renamed initial it was never sent is no update it can be told the old value of")
+    }
+}
+
+extension ViewChangesTests {
+    @Test func whatAPartnerWasSentAfterAnImportIsNoKnowledgeOfTheStateBeforeIt() throws {
+        let district = try ConnectorViewDistrict(students: 400, seed: 21)
+        try district.recordSync("clever", fields: ["given_name"])
+        try district.importDelta(students: 400, seed: 21)
+        // The same day, after the import: the initials, as they are now.
+        try district.recordSync("clever", fields: ["given_name", "family_initial"])
+        let view = try district.view("clever", grant: "Fields=given_name family_initial grade school sections\nRoles=student teacher")
+        let changes = try view.changes(SharedViewChangeRequest(limit: 10_000)).changes
+        #expect(!changes.isEmpty)
+        #expect(!changes.contains { $0.previous?.fields["family_initial"] != nil },
+                "it was sent the initials after the import, never the ones before it")
+        let rows = try district.rows("SELECT DISTINCT roster_version FROM disclosures WHERE partner = 'clever' ORDER BY 1")
+        #expect(rows == [["1"], ["2"]], "one row per person, day and roster version")
     }
 }

@@ -8,7 +8,7 @@ public struct RecordFields: Sendable {
     public func text(_ name: String) -> String? {
         switch fields[name] {
         case .text(let text)?: return text.isEmpty ? nil : text
-        case .list(let list)?: return list.first
+        case .list(let list)?: return list.first { !$0.isEmpty }
         case nil: return nil
         }
     }

@@ -83,16 +83,16 @@ public struct SharedViewIdPage: Sendable, Hashable {
 /// One change to a partner's view, made by one import. A partner's feed starts with the first
 /// import after it was first sent anything, and reaches back 30 days at most.
 ///
-/// For persons, what counts is what the partner holds (the record of disclosures):
-/// - `created`: the person is in the view and the partner was not sent them since the import
-///   before this one (added, moved into the scope, back in it, or simply never sent). No
-///   previous values.
-/// - `updated`: the partner was sent the person since the import before, and this import
-///   changed one of the fields it was sent; `previous` is the record with those fields as they
-///   were before the import and the others as they are now. A field the grant withholds, or one
-///   the partner was not sent, is never a change it is told of.
-/// - `deleted`: the partner was sent the person before, and they left the view (removed from
-///   the roster, out of scope, out of an adopted class): `record` holds the id only.
+/// Persons are judged as they were just before the import and as they are now, and by what
+/// the partner was sent (the record of disclosures, by roster version):
+/// - `created`: the person entered the view; or a field the partner may receive changed, and
+///   it was not sent the state the import changed. No previous values.
+/// - `updated`: the partner was sent the person from the roster version the import changed,
+///   and a field it was sent changed; `previous` is the record with those fields as they were
+///   before the import and the others as they are now. A field the grant withholds, or one the
+///   partner was not sent, is never a change it is told of.
+/// - `deleted`: the person left the view (removed from the roster, out of scope, out of an
+///   adopted class) and the partner was sent them at some time: `record` holds the id only.
 /// Sections and the district's records are judged by the view before and after the import; a
 /// section whose enrollments changed is `updated` without `previous`. A deleted org or session
 /// keeps its `type`.
