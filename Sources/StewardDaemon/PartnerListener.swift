@@ -18,8 +18,14 @@ final class PartnerListener: Sendable {
     /// never run on an event loop.
     private static let tokenQueue = DispatchQueue(label: "steward.oauth")
 
-    /// Partner pulls are answered here, off the event loops.
-    private static let pullQueue = DispatchQueue(label: "steward.pull")
+    /// Partner pulls are answered here, off the event loops: as many at once as the store has
+    /// readers, the others waiting their turn without holding a thread.
+    private static let pullQueue: OperationQueue = {
+        let queue = OperationQueue()
+        queue.name = "steward.pull"
+        queue.maxConcurrentOperationCount = Store.readerCount
+        return queue
+    }()
 
     init(_ settings: DaemonConfiguration.APISettings, loops: EventLoops, tokens: TokenEndpoint, pull: PullGateway,
          modules: [LoadedModule]) throws(StewardError) {
@@ -40,7 +46,7 @@ final class PartnerListener: Sendable {
                         continue
                     }
                     router.register(prefix, methods: [.get], deferred: { request, context, responder in
-                        Self.pullQueue.async {
+                        Self.pullQueue.addOperation {
                             responder.respond(pull.respond(to: request, context: context, connector: connector, kind: kind))
                         }
                     })

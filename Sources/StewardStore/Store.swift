@@ -8,16 +8,19 @@ import Synchronization
 /// Steward's one SQLite database in the state directory: WAL, foreign keys and `secure_delete`
 /// on, `synchronous=FULL`, numbered migrations run at open.
 ///
-/// All writes go through one writer connection on one serial queue; reads use a read-only
-/// connection on a queue of their own, so a long listing never holds up a write. Callers must not
-/// call in from those two queues.
+/// All writes go through one writer connection on one serial queue; reads use a few read-only
+/// connections, one per read at a time, so a long listing never holds up a write and several
+/// partners' pulls read at once. Callers must not call in from the writer's queue, nor read
+/// inside a read.
 public final class Store: @unchecked Sendable {
-    // Sound because each connection is used only inside its own serial queue (`writerQueue`,
-    // `readerQueue`, `importQueue` for `importConnection`), and `lock` is immutable after init.
+    // Sound because the writer and the import connection are used only inside their own serial
+    // queues (`writerQueue`, `importQueue`), a reader only by the one read that took it from
+    // `idleReaders` (under `readerSlots`), and `lock` is immutable after init.
     private let writer: Database
-    private let reader: Database
+    private let readers: [Database]
+    private let readerSlots: DispatchSemaphore
+    private let idleReaders: Mutex<[Int]>
     private let writerQueue = DispatchQueue(label: "steward.store.writer")
-    private let readerQueue = DispatchQueue(label: "steward.store.reader")
     private let importQueue = DispatchQueue(label: "steward.store.import")
     private var importConnection: Database?
     /// The import connection as seen from other threads, only to interrupt it.
@@ -40,8 +43,15 @@ public final class Store: @unchecked Sendable {
         writer = try Database(path: path)
         try Self.configureWriter(writer, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         try Self.migrate(writer)
-        reader = try Database(path: path, readOnly: true)
-        try reader.execute("PRAGMA busy_timeout=\(busyTimeoutMilliseconds); PRAGMA query_only=ON")
+        var readers: [Database] = []
+        for _ in 0..<Self.readerCount {
+            let reader = try Database(path: path, readOnly: true)
+            try reader.execute("PRAGMA busy_timeout=\(busyTimeoutMilliseconds); PRAGMA query_only=ON")
+            readers.append(reader)
+        }
+        self.readers = readers
+        readerSlots = DispatchSemaphore(value: readers.count)
+        idleReaders = Mutex(Array(readers.indices))
     }
 
     /// Abandons an import under way: its next SQLite call fails and its transaction rolls back,
@@ -62,7 +72,7 @@ public final class Store: @unchecked Sendable {
             importConnection?.close()
             importConnection = nil
         }
-        readerQueue.sync { reader.close() }
+        withEveryReader { $0.close() }
         writerQueue.sync {
             try? writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             writer.close()
@@ -79,16 +89,29 @@ public final class Store: @unchecked Sendable {
         return try result.get()
     }
 
-    /// Runs `body` with the read-only connection, in one read transaction (a consistent snapshot).
+    /// How many reads run at once: one per core, at least two.
+    public static let readerCount = max(2, min(8, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// Runs `body` with an idle read-only connection, in one read transaction (a consistent
+    /// snapshot); waits for one when every reader is busy.
     public func read<T>(_ body: (Database) throws(StewardError) -> T) throws(StewardError) -> T {
-        let result: Result<T, StewardError> = readerQueue.sync {
-            do throws(StewardError) {
-                try reader.execute("BEGIN")
-                defer { try? reader.execute("COMMIT") }
-                return .success(try body(reader))
-            } catch { return .failure(error) }
+        readerSlots.wait()
+        let index = idleReaders.withLock { $0.removeLast() }
+        defer {
+            idleReaders.withLock { $0.append(index) }
+            readerSlots.signal()
         }
-        return try result.get()
+        let reader = readers[index]
+        try reader.execute("BEGIN")
+        defer { try? reader.execute("COMMIT") }
+        return try body(reader)
+    }
+
+    /// Runs `body` on every reader, each once none is reading.
+    private func withEveryReader(_ body: (Database) -> Void) {
+        for _ in readers { readerSlots.wait() }
+        for reader in readers { body(reader) }
+        for _ in readers { readerSlots.signal() }
     }
 
     /// How long a connection waits for another's write lock before it reports the store locked.
@@ -96,7 +119,7 @@ public final class Store: @unchecked Sendable {
     /// a control call waits out an import's final transaction instead of failing.
     public func setBusyTimeout(milliseconds: Int32) {
         writerQueue.sync { try? writer.execute("PRAGMA busy_timeout=\(milliseconds)") }
-        readerQueue.sync { try? reader.execute("PRAGMA busy_timeout=\(milliseconds)") }
+        withEveryReader { try? $0.execute("PRAGMA busy_timeout=\(milliseconds)") }
         importQueue.sync {
             try? importConnection?.execute("PRAGMA busy_timeout=\(milliseconds)")
             busyTimeout = milliseconds
