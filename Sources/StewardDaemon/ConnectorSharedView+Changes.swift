@@ -145,14 +145,15 @@ extension ConnectorSharedView {
 
     /// Which of `batch` change this view, and how.
     ///
-    /// A person is judged by what the partner holds: one it was sent before the import and
-    /// that is still in the view is *updated* when a field the grant offers changed (with the
-    /// values before); one it holds that left the view (removed, out of scope, out of an
-    /// adopted class) is *deleted*; one in the view it was never sent is *created*, with no
-    /// previous values, whatever the import changed. So a partner never learns a value from
-    /// before it was given the person, and a change to a withheld field is no change.
-    /// Sections and the district's records (no student data) are judged by the view before
-    /// and after the import.
+    /// A person is judged as they were just before the import (columns, demographics, classes)
+    /// and as they are now, through the view, and by what the partner was sent (by roster
+    /// version): one who entered the view is *created*; one who left it is *deleted* if the
+    /// partner was ever sent them; one in it before and after is *updated*, with the values
+    /// before of the fields the partner was sent from the version the import changed, or, when
+    /// it was not sent that version, *created* again if a field it may receive changed. So a
+    /// partner never learns a value it was not given, and a change to a withheld field is no
+    /// change. Sections and the district's records (no student data) are judged by the view
+    /// before and after the import.
     private func judge(_ batch: [(id: String, entry: ChangeRecords.Entry)], at applied: ChangeRecords.AppliedImport,
                        db: Database) throws(StewardError) -> [ViewChange] {
         let reader = RosterViewReader(db: db, fields: view.policy.fields)
