@@ -74,13 +74,20 @@ extension ConnectorSharedView {
                     let cut = Self.firstIndex(in: all, notBelow: boundary, orEqual: !backward)
                     range = backward ? all.startIndex..<cut : cut..<all.endIndex
                 }
+                // Changes judged no event before are not judged again: a partner polling after a
+                // large import that hardly concerns it does not pay for all of it every time.
+                let silent = indexes.silent(partner: partner, importId: applied.id, rosterVersion: rosterVersion, policy: view.policy)
                 var ordered = all[range]
+                if !silent.isEmpty { ordered = ArraySlice(ordered.filter { !silent.contains($0.id) }) }
                 if backward { ordered = ArraySlice(ordered.reversed()) }
                 var start = ordered.startIndex
                 while start < ordered.endIndex {
                     let batch = Array(ordered[start..<min(ordered.endIndex, start + 256)])
                     start += batch.count
-                    for change in try judge(batch, at: applied, db: db) where kinds?.contains(change.kind) ?? true {
+                    let judged = try judge(batch, at: applied, db: db)
+                    indexes.addSilent(Set(batch.map(\.id)).subtracting(judged.map(\.id)), partner: partner, importId: applied.id,
+                                      rosterVersion: rosterVersion, policy: view.policy)
+                    for change in judged where kinds?.contains(change.kind) ?? true {
                         if found.count == request.limit { more = true; break walk }
                         found.append(Self.convert(change))
                     }

@@ -53,6 +53,8 @@ final class ViewIndexes: Sendable {
         var taken = Date()
         var entries: [Int64: [ChangeRecords.Entry]] = [:]
         var orders: [String: [(id: String, entry: ChangeRecords.Entry)]] = [:]
+        /// By partner and import: the changes judged to be no event for the partner's policy.
+        var silent: [String: (policy: SharingPolicy, ids: Set<String>)] = [:]
     }
     private let changes = Mutex(ChangeCache())
     static let changeCacheLifetime: TimeInterval = 600
@@ -112,6 +114,28 @@ final class ViewIndexes: Sendable {
             cache.orders[key] = ordered
         }
         return ordered
+    }
+
+    /// The changes of import `importId` already judged to be no event for `partner` under
+    /// `policy`. A verdict is fixed for a roster version: it rests on the roster now, the import's
+    /// change set and what the partner was sent before the import, none of which can change.
+    func silent(partner: String, importId: Int64, rosterVersion: Int64, policy: SharingPolicy) -> Set<String> {
+        changes.withLock { cache in
+            guard let kept = Self.current(&cache, rosterVersion).silent["\(partner)\u{0}\(importId)"], kept.policy == policy else { return [] }
+            return kept.ids
+        }
+    }
+
+    func addSilent(_ ids: Set<String>, partner: String, importId: Int64, rosterVersion: Int64, policy: SharingPolicy) {
+        guard !ids.isEmpty else { return }
+        changes.withLock { cache in
+            let key = "\(partner)\u{0}\(importId)"
+            var kept = Self.current(&cache, rosterVersion).silent[key]
+            if kept?.policy != policy { kept = (policy, []) }
+            kept?.ids.formUnion(ids)
+            if cache.silent.count >= capacity * 4 { cache.silent.removeAll() }
+            cache.silent[key] = kept
+        }
     }
 
     /// `cache`, emptied first when it is of another roster version or too old.

@@ -40,7 +40,8 @@ final class ConnectorViewDistrict: Sendable {
 
     /// `name`'s view as the daemon builds it, with `grant` lines in its file's [Grant] section.
     func view(_ name: String, type: String = "district", grant: String, adopted: Set<String> = [],
-              library: LibrarySettings = LibrarySettings(), secret: DistrictSecret? = nil) throws -> ConnectorSharedView {
+              library: LibrarySettings = LibrarySettings(), secret: DistrictSecret? = nil,
+              indexes: ViewIndexes = ViewIndexes()) throws -> ConnectorSharedView {
         let fields = ["given_name", "family_initial", "grade", "school", "sections", "email", "sis_id", "birth_date", "guardian_names"]
         var lines: [String: String] = [:]
         for line in grant.split(separator: "\n") {
@@ -57,7 +58,7 @@ final class ConnectorViewDistrict: Sendable {
         let view = StewardCore.SharedView(policy: SharingPolicy(partner: partner, standing: standing, adoptedSections: adopted)) {
             secret.pseudonym(partner: name, sourcedId: $0)
         }
-        return ConnectorSharedView(view: view, store: store, secret: secret, rosterVersion: 1)
+        return ConnectorSharedView(view: view, store: store, secret: secret, rosterVersion: 1, indexes: indexes)
     }
 }
 
