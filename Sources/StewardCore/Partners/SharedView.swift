@@ -71,7 +71,7 @@ public protocol RosterReading {
 /// this and nothing else, so it can never see more than the partner may receive.
 public struct SharedView: Sendable {
     public let policy: SharingPolicy
-    let pseudonym: @Sendable (String) -> String
+    private let pseudonym: @Sendable (String) -> String
 
     /// `pseudonym` maps a sourcedId to the partner's pairwise id (a keyed hash in the daemon).
     public init(policy: SharingPolicy, pseudonym: @escaping @Sendable (String) -> String) {

@@ -1,14 +1,7 @@
 /// Lookups a view needs beyond paging in the roster's order: records by sourcedId in batches
-/// (for protocols that page by the partner's own ids), the id a sourcedId has in the view, and
+/// (for protocols that page by the partner's own ids), a page of sections' enrollments, and
 /// the record a person, section or row was before an import changed it (for change feeds).
 extension SharedView {
-    /// The id `sourcedId` has in this view: the district's own for orgs, academic sessions and
-    /// courses, the partner's pseudonym for everything else unless the grant names `sis_id`.
-    public func viewId(of sourcedId: String, kind: SharedRecord.Kind) -> String {
-        [.org, .academicSession, .course].contains(kind) || (policy.kind == .district && policy.grants("sis_id"))
-            ? sourcedId : pseudonym(sourcedId)
-    }
-
     /// The records of `kind` behind `sourcedIds` that the view holds, each with its sourcedId,
     /// in the order of `sourcedIds`; a sourcedId the view does not hold is skipped.
     public func records(_ kind: SharedRecord.Kind, sourcedIds: [String],
