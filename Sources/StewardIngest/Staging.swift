@@ -1,4 +1,3 @@
-import Foundation
 import StewardCore
 import StewardStore
 
@@ -317,7 +316,6 @@ enum Staging {
             INSERT INTO main.import_changes(import_id, entity, sourced_id, kind, fields, previous)
             SELECT ?, entity, "sourcedId", kind, fields, previous FROM temp.diff
             """).run([.int(importId)])
-        try ChangeRecords.forgetPrevious(before: Timestamp.string(Date().addingTimeInterval(-Double(ChangeRecords.retentionDays) * 86_400)), db: db)
     }
 
     /// Whether every roster table is empty: the store has never applied an import (or every

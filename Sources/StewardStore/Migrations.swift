@@ -130,8 +130,8 @@ enum Migrations {
         """
 
     // 5: a changed or removed record's columns as they were before the import (a JSON object), so
-    // a partner's change feed can say what a granted field was before. Purged with the change
-    // set when district data is deleted.
+    // a partner's change feed can say what a granted field was before. Blanked 30 days after
+    // the import (ChangeRecords.forgetPrevious, run by the daemon every ten minutes).
     static let migration5 = """
         ALTER TABLE import_changes ADD COLUMN previous TEXT NOT NULL DEFAULT '';
         """
