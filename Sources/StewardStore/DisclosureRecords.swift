@@ -19,7 +19,7 @@ public enum DisclosureRecords {
             SELECT person, fields FROM disclosures
             WHERE partner = ?1 AND day = ?2 AND roster_version = ?4 AND person IN (SELECT value FROM json_each(?3))
             """)
-        try existing.bind([.text(partner), .text(day), .text(json(ids)), .int(rosterVersion)])
+        try existing.bind([.text(partner), .text(day), .text(JSONText.array(ids)), .int(rosterVersion)])
         var recorded: [String: String] = [:]
         while try existing.step() { recorded[existing.text(0) ?? ""] = existing.text(1) ?? "" }
         let sent = fields.sorted().joined(separator: " ")
@@ -34,14 +34,9 @@ public enum DisclosureRecords {
             FROM json_each(?4) WHERE true
             ON CONFLICT (person, partner, day, roster_version) DO UPDATE SET fields = excluded.fields, last_at = excluded.last_at,
                 responses = responses + 1
-            """).run([.text(partner), .text(day), .text(now), .text(json(rows)), .int(rosterVersion)])
+            """).run([.text(partner), .text(day), .text(now), .text(JSONText.array(rows)), .int(rosterVersion)])
     }
 
-    /// `values` as one JSON array, to bind as a single parameter read with `json_each`.
-    static func json(_ values: [String]) -> String { JSONText.array(values) }
-
-    /// `rows` as one JSON array of arrays.
-    static func json(_ rows: [[String]]) -> String { JSONText.array(rows) }
 
     /// The person (sourcedId and role) of each of `enrollments` (sourcedIds): an enrollment sent
     /// discloses its person's `sections`, recorded under that person.
@@ -51,7 +46,7 @@ public enum DisclosureRecords {
             SELECT DISTINCT e."userSourcedId", u."role" FROM roster_enrollments e JOIN roster_users u ON u."sourcedId" = e."userSourcedId"
             WHERE e."sourcedId" IN (SELECT value FROM json_each(?))
             """)
-        try query.bind([.text(json(enrollments))])
+        try query.bind([.text(JSONText.array(enrollments))])
         var persons: [(sourcedId: String, kind: String)] = []
         while try query.step() { persons.append((query.text(0) ?? "", query.text(1) ?? "")) }
         return persons
@@ -80,7 +75,7 @@ public enum DisclosureRecords {
             SELECT person, fields, roster_version FROM disclosures
             WHERE person IN (SELECT value FROM json_each(?1)) AND partner = ?2 AND roster_version < ?3
             """)
-        try query.bind([.text(json(persons)), .text(partner), .int(version)])
+        try query.bind([.text(JSONText.array(persons)), .text(partner), .int(version)])
         var known: [String: Knowledge] = [:]
         while try query.step() {
             let person = query.text(0) ?? ""

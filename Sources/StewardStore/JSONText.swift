@@ -1,5 +1,5 @@
-/// JSON arrays of texts, written directly: lists bound as one SQL parameter and read back with
-/// `json_each`. Foundation's `JSONEncoder` cost more than the statements they feed (a page of
+/// JSON arrays of texts, written directly: lists bound as one SQL parameter (`["a","b"]`) and
+/// read back with `json_each`. Foundation's `JSONEncoder` cost more than the statements they feed (a page of
 /// disclosures is a thousand rows).
 public enum JSONText {
     /// `["a","b"]`.

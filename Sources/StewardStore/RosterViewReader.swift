@@ -55,11 +55,6 @@ public final class RosterViewReader: RosterReading {
             coalesce((SELECT max(e.modified_import) FROM roster_enrollments e WHERE e."classSourcedId" = c."sourcedId"), 0))
         """
 
-    /// `["a","b"]`: a list bound as one parameter, read with `json_each`.
-    static func json(_ values: [String]) -> String {
-        JSONText.array(values)
-    }
-
     /// The class columns a section record may carry beyond its title, school and grades.
     static let sectionColumns = ["classCode", "classType", "location", "courseSourcedId", "termSourcedIds", "subjects", "periods"]
 
@@ -79,7 +74,7 @@ public final class RosterViewReader: RosterReading {
         if modifiedSince != nil { sql += " AND " + Self.personVersion + " > ?4" }
         sql += " ORDER BY \"sourcedId\" LIMIT ?5"
         let query = try statement(sql)
-        try query.bind([.text(Self.json(roles)), .text(after ?? ""), .optional(sections.map { Self.json($0.sorted()) }),
+        try query.bind([.text(JSONText.array(roles)), .text(after ?? ""), .optional(sections.map { JSONText.array($0.sorted()) }),
                         .optional(modifiedSince), .int(Int64(limit))])
         var rows: [RosterPerson] = []
         var agents: [[String]] = []
@@ -163,7 +158,7 @@ public final class RosterViewReader: RosterReading {
         if modifiedSince != nil { sql += " AND t.modified_import > ?3" }
         sql += " ORDER BY t.\"sourcedId\" LIMIT ?4"
         let query = try statement(sql)
-        try query.bind([.text(after ?? ""), .optional(sections.map { Self.json($0.sorted()) }), .optional(modifiedSince), .int(Int64(limit))])
+        try query.bind([.text(after ?? ""), .optional(sections.map { JSONText.array($0.sorted()) }), .optional(modifiedSince), .int(Int64(limit))])
         var rows: [RosterRow] = []
         while try query.step() { rows.append(Self.row(query, entity)) }
         return rows
@@ -173,7 +168,7 @@ public final class RosterViewReader: RosterReading {
         // Two lookups, each on its index, not one OR that SQLite might answer with a scan.
         let query = try statement(Self.rowsSelect(.enrollments) + " WHERE t.\"classSourcedId\" IN (SELECT value FROM json_each(?1)) UNION "
             + Self.rowsSelect(.enrollments) + " WHERE t.\"userSourcedId\" IN (SELECT value FROM json_each(?2)) ORDER BY 1")
-        try query.bind([.text(Self.json(sections.sorted())), .text(Self.json(persons.sorted()))])
+        try query.bind([.text(JSONText.array(sections.sorted())), .text(JSONText.array(persons.sorted()))])
         var rows: [RosterRow] = []
         while try query.step() { rows.append(Self.row(query, .enrollments)) }
         return rows
@@ -240,7 +235,7 @@ public final class RosterViewReader: RosterReading {
         if modifiedSince != nil { sql += " AND " + Self.sectionVersion + " > ?3" }
         sql += " ORDER BY \"sourcedId\" LIMIT ?4"
         let query = try statement(sql)
-        try query.bind([.text(after ?? ""), .optional(ids.map { Self.json($0.sorted()) }), .optional(modifiedSince), .int(Int64(limit))])
+        try query.bind([.text(after ?? ""), .optional(ids.map { JSONText.array($0.sorted()) }), .optional(modifiedSince), .int(Int64(limit))])
         var rows: [RosterSection] = []
         while try query.step() {
             var section = RosterSection(sourcedId: query.text(0) ?? "", title: query.text(1) ?? "", school: query.text(2) ?? "",
