@@ -9,12 +9,14 @@ import Synchronization
 /// - A view's *members* in id order: every record of a kind as (view id, sourcedId), sorted by
 ///   the id's UTF-8 bytes. Pseudonyms are keyed hashes, so their order is not the roster's;
 ///   a protocol that pages by id (Clever's `starting_after`) needs them sorted once per roster
-///   version and policy, not per page. Built from the partner's scope alone (no demographics
-///   read); rebuilt when the partner asks under a newer roster version or another policy,
-///   and an older roster version's lists of the partner are dropped then.
-/// - Each applied import's change entries (the same for every partner), and a partner's order
-///   of them: change ids are the import (8 hex digits) then a keyed hash of the record (16 hex
-///   digits), so they ascend with time, are stable, and name no sourcedId.
+///   version and scope, not per page; they also say what an id the partner holds stands for.
+///   Built from the partner's scope alone (no demographics read); rebuilt when the partner asks
+///   under a newer roster version or another scope, and an older roster version's lists of the
+///   partner are dropped then.
+/// - Each applied import's change entries (the same for every partner), a partner's order of
+///   them, and the changes judged no event for it: change ids are the import (8 hex digits)
+///   then a keyed hash of the record (16 hex digits), so they ascend with time, are stable,
+///   and name no sourcedId.
 final class ViewIndexes: Sendable {
     struct Members: Sendable {
         var policy: SharingPolicy
@@ -45,9 +47,10 @@ final class ViewIndexes: Sendable {
     }
 
     private let members = Mutex<[MemberKey: Members]>([:])
-    /// Each import's change entries, and each partner's order of them, for one roster version and
-    /// ten minutes at most: a new import or the retention purge (every ten minutes) leaves
-    /// nothing it forgot lingering here.
+    /// Each import's change entries, each partner's order of them and the changes judged no
+    /// event, for one roster version: dropped at the first request under a new roster version or
+    /// ten minutes after they were first kept, so what the retention purge forgot does not
+    /// stay here long.
     private struct ChangeCache {
         var rosterVersion: Int64 = 0
         var taken = Date()

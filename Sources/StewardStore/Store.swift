@@ -89,7 +89,7 @@ public final class Store: @unchecked Sendable {
         return try result.get()
     }
 
-    /// How many reads run at once: one per core, at least two.
+    /// How many reads run at once: one per core, at least two and at most eight.
     public static let readerCount = max(2, min(8, ProcessInfo.processInfo.activeProcessorCount))
 
     /// Runs `body` with an idle read-only connection, in one read transaction (a consistent

@@ -265,7 +265,7 @@ extension ViewChangesTests {
 }
 
 extension ViewChangesTests {
-    @Test func changesJudgedNoEventAreSkippedLaterWithTheSameResult() throws {
+    @Test func aSecondWalkWithTheDaemonsKeptVerdictsFindsTheSameChanges() throws {
         let district = try ConnectorViewDistrict(students: 400, seed: 61)
         try district.recordSync("narrow", roles: ["student"], fields: ["given_name", "grade"])
         try district.importDelta(students: 400, seed: 61)
