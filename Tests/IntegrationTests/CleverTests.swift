@@ -72,7 +72,7 @@ import Testing
     }
 
     /// The student behind `pseudonym` for `partner`: HMAC-SHA-256 under the district secret,
-    /// recomputed with Python's hmac for every student (DESIGN.md, "Pseudonymous identifiers").
+    /// recomputed with Python's hmac for every student, as DistrictSecret.pseudonym makes it.
     static func sourcedId(of pseudonym: String, partner: String, _ listener: OneRosterTests.Listener) throws -> String {
         let script = """
             import hashlib, hmac, sys
