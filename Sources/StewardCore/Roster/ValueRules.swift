@@ -96,9 +96,27 @@ public enum ValueRules {
     }
 
     /// The items of a comma-separated list value, trimmed, without empty items.
+    /// (Spaces, tabs and carriage returns are trimmed.) Read over the UTF-8 bytes: every page of
+    /// a view splits several lists per person.
     public static func items(_ value: String) -> [String] {
-        value.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        var utf8 = value
+        return utf8.withUTF8 { bytes in
+            var items: [String] = []
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != 0x2C { end += 1 }
+                var low = start, high = end
+                while low < high, isBlank(bytes[low]) { low += 1 }
+                while high > low, isBlank(bytes[high - 1]) { high -= 1 }
+                if high > low { items.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[low..<high]), as: UTF8.self)) }
+                start = end + 1
+            }
+            return items
+        }
     }
+
+    private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
 }
