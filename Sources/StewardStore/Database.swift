@@ -33,6 +33,14 @@ public final class Database: @unchecked Sendable {
             handle = nil
             throw error
         }
+        let registered = sqlite3_create_function_v2(db, "steward_word_union", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
+                                                    wordUnion, nil, nil, nil)
+        guard registered == SQLITE_OK else {
+            let error = Self.error(registered, db, "cannot register steward_word_union on \(path)")
+            sqlite3_close_v2(db)
+            handle = nil
+            throw error
+        }
     }
 
     deinit { close() }
@@ -232,4 +240,18 @@ public enum SQLValue: Sendable, Equatable {
 
     public static func optional(_ value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }
     public static func optional(_ value: Int64?) -> SQLValue { value.map(SQLValue.int) ?? .null }
+}
+
+/// `steward_word_union(a, b)`: the sorted union of two space-separated lists of words, such as
+/// the fields of a disclosure row (`email given_name` and `grade given_name` give
+/// `email given_name grade`), so an upsert merges what a partner was sent without reading the
+/// row first. NULL when either is NULL.
+private let wordUnion: @convention(c) (OpaquePointer?, Int32, UnsafeMutablePointer<OpaquePointer?>?) -> Void = { context, count, values in
+    guard count == 2, let values, let first = sqlite3_value_text(values[0]), let second = sqlite3_value_text(values[1]) else {
+        sqlite3_result_null(context)
+        return
+    }
+    let a = String(cString: first), b = String(cString: second)
+    let union = a == b ? a : Set(a.split(separator: " ")).union(b.split(separator: " ")).sorted().joined(separator: " ")
+    sqlite3_result_text(context, union, -1, steward_sqlite_transient())
 }

@@ -12,31 +12,17 @@ public enum DisclosureRecords {
         guard !persons.isEmpty, !fields.isEmpty else { return }
         let now = Timestamp.string(at)
         let day = String(now.prefix(10))
-        // A page of persons in two statements, not two per person: the day's rows read at once,
-        // then every row written from one JSON array of [person, kind, fields].
-        let ids = persons.map(\.sourcedId)
-        let existing = try db.prepare("""
-            SELECT person, fields FROM disclosures
-            WHERE partner = ?1 AND day = ?2 AND roster_version = ?4 AND person IN (SELECT value FROM json_each(?3))
-            """)
-        try existing.bind([.text(partner), .text(day), .text(JSONText.array(ids)), .int(rosterVersion)])
-        var recorded: [String: String] = [:]
-        while try existing.step() { recorded[existing.text(0) ?? ""] = existing.text(1) ?? "" }
-        let sent = fields.sorted().joined(separator: " ")
-        let rows = persons.map { person -> [String] in
-            // A day's later syncs usually send what the first did: the row's fields stand.
-            guard let before = recorded[person.sourcedId], before != sent else { return [person.sourcedId, person.kind, sent] }
-            return [person.sourcedId, person.kind, fields.union(before.split(separator: " ").map(String.init)).sorted().joined(separator: " ")]
-        }
+        // A page of persons in one statement, not one per person: every row written from one JSON
+        // array of [person, kind]; a row the day already has keeps its fields and gains these.
         try db.prepare("""
             INSERT INTO disclosures (person, partner, day, roster_version, kind, fields, first_at, last_at, responses)
-            SELECT json_extract(value, '$[0]'), ?1, ?2, ?5, json_extract(value, '$[1]'), json_extract(value, '$[2]'), ?3, ?3, 1
+            SELECT json_extract(value, '$[0]'), ?1, ?2, ?5, json_extract(value, '$[1]'), ?6, ?3, ?3, 1
             FROM json_each(?4) WHERE true
-            ON CONFLICT (person, partner, day, roster_version) DO UPDATE SET fields = excluded.fields, last_at = excluded.last_at,
-                responses = responses + 1
-            """).run([.text(partner), .text(day), .text(now), .text(JSONText.array(rows)), .int(rosterVersion)])
+            ON CONFLICT (person, partner, day, roster_version) DO UPDATE SET
+                fields = steward_word_union(fields, excluded.fields), last_at = excluded.last_at, responses = responses + 1
+            """).run([.text(partner), .text(day), .text(now), .text(JSONText.array(persons.map { [$0.sourcedId, $0.kind] })),
+                      .int(rosterVersion), .text(fields.sorted().joined(separator: " "))])
     }
-
 
     /// The person (sourcedId and role) of each of `enrollments` (sourcedIds): an enrollment sent
     /// discloses its person's `sections`, recorded under that person.

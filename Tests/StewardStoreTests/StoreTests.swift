@@ -88,3 +88,45 @@ func temporaryDirectory() -> String {
         #expect(read == values)
     }
 }
+
+@Suite struct DisclosureRecordTests {
+    /// The rows of `disclosures`, read by the sqlite3 shell as an auditor would.
+    static func rows(_ directory: String) throws -> [String] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = ["-readonly", directory + "/steward.db",
+                             "SELECT person, partner, day, roster_version, kind, fields, first_at, last_at, responses FROM disclosures ORDER BY person, roster_version"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    @Test func aDaysRowPerPersonGathersEveryFieldSentAndCountsTheResponses() throws {
+        let directory = temporaryDirectory()
+        let store = try Store(stateDirectory: directory)
+        let morning = Date(timeIntervalSince1970: 1_795_913_600)  // 2026-11-29T00:53:20Z
+        let noon = morning.addingTimeInterval(11 * 3600)
+        try store.write { db throws(StewardError) in
+            try DisclosureRecords.record(partner: "gradebook", persons: [("stu-1", "student"), ("stu-2", "student")],
+                                         fields: ["given_name", "grade"], at: morning, rosterVersion: 3, db: db)
+            try DisclosureRecords.record(partner: "gradebook", persons: [("stu-2", "student"), ("tea-1", "teacher")],
+                                         fields: ["email", "grade", "sections"], at: noon, rosterVersion: 3, db: db)
+            // The same fields again change only the time and the count.
+            try DisclosureRecords.record(partner: "gradebook", persons: [("stu-1", "student")],
+                                         fields: ["grade", "given_name"], at: noon, rosterVersion: 3, db: db)
+            // Another roster version is a row of its own.
+            try DisclosureRecords.record(partner: "gradebook", persons: [("stu-1", "student")], fields: ["email"], at: noon,
+                                         rosterVersion: 4, db: db)
+        }
+        store.close()
+        #expect(try Self.rows(directory) == [
+            "stu-1|gradebook|2026-11-29|3|student|given_name grade|2026-11-29T00:53:20.000Z|2026-11-29T11:53:20.000Z|2",
+            "stu-1|gradebook|2026-11-29|4|student|email|2026-11-29T11:53:20.000Z|2026-11-29T11:53:20.000Z|1",
+            "stu-2|gradebook|2026-11-29|3|student|email given_name grade sections|2026-11-29T00:53:20.000Z|2026-11-29T11:53:20.000Z|2",
+            "tea-1|gradebook|2026-11-29|3|teacher|email grade sections|2026-11-29T11:53:20.000Z|2026-11-29T11:53:20.000Z|1",
+        ])
+    }
+}
