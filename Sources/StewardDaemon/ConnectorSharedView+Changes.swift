@@ -305,7 +305,7 @@ extension ConnectorSharedView {
         do {
             return try store.read { db throws(StewardError) in
                 let result = try body(db)
-                let version = try db.scalarInt("SELECT coalesce(max(roster_version), 0) FROM imports WHERE verdict = 'applied'") ?? 0
+                let version = try Self.newestVersion(db)
                 versionRead.withLock { $0 = max($0, version) }
                 return result
             }

@@ -27,12 +27,17 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     /// Import times by roster version, read once per request when first asked.
     private let appliedTimes = Mutex<[Int64: String]?>(nil)
 
-    init(view: StewardCore.SharedView, store: Store, secret: DistrictSecret, rosterVersion: Int64, indexes: ViewIndexes = ViewIndexes()) {
+    /// Pages read ahead for partners paging in order; nil reads every page when asked.
+    let readAhead: ReadAhead?
+
+    init(view: StewardCore.SharedView, store: Store, secret: DistrictSecret, rosterVersion: Int64, indexes: ViewIndexes = ViewIndexes(),
+         readAhead: ReadAhead? = nil) {
         partner = view.policy.partner
         self.view = view
         self.store = store
         self.secret = secret
         self.indexes = indexes
+        self.readAhead = readAhead
         self.rosterVersion = rosterVersion
         sealing = secret.sealingKey(purpose: "view-cursor")
     }
@@ -43,12 +48,38 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         guard let kind = SharedRecord.Kind(rawValue: request.kind.rawValue) else {
             throw SharedViewError(.unavailable, "this daemon does not serve \(request.kind.rawValue) records")
         }
-        let page = try reading { db throws(StewardError) in
-            try view.page(kind, from: RosterViewReader(db: db, fields: view.policy.fields), after: after, limit: request.limit,
-                          changedSince: request.changedSince)
+        let key = ReadAhead.Key(partner: partner, kind: kind, after: after, limit: request.limit, changedSince: request.changedSince,
+                                rosterVersion: rosterVersion)
+        let page: StewardCore.SharedView.Page, records: [SharedViewRecord]
+        if let ahead = readAhead?.take(key, policy: view.policy) {
+            versionRead.withLock { $0 = max($0, ahead.versionRead) }
+            (page, records) = (ahead.page, ahead.converted)
+        } else {
+            page = try reading { db throws(StewardError) in try Self.readPage(key, view: view, db: db) }
+            records = page.records.map(Self.convert)
+        }
+        if let next = page.next, let readAhead {
+            var following = key
+            following.after = next
+            readAhead.start(following, policy: view.policy) { [view, store, following] in
+                guard let (page, version) = try? store.read({ db throws(StewardError) in
+                    (try Self.readPage(following, view: view, db: db), try Self.newestVersion(db))
+                }) else { return nil }
+                return ReadAhead.Page(page: page, converted: page.records.map(Self.convert), versionRead: version)
+            }
         }
         remember(page.records, sources: page.sources)
-        return SharedViewPage(records: page.records.map(Self.convert), next: page.next.map { seal($0, kind: request.kind) })
+        return SharedViewPage(records: records, next: page.next.map { seal($0, kind: request.kind) })
+    }
+
+    private static func readPage(_ key: ReadAhead.Key, view: StewardCore.SharedView, db: Database) throws(StewardError) -> StewardCore.SharedView.Page {
+        try view.page(key.kind, from: RosterViewReader(db: db, fields: view.policy.fields), after: key.after, limit: key.limit,
+                      changedSince: key.changedSince)
+    }
+
+    /// The newest applied roster version, as a read transaction sees it.
+    static func newestVersion(_ db: Database) throws(StewardError) -> Int64 {
+        try db.scalarInt("SELECT coalesce(max(roster_version), 0) FROM imports WHERE verdict = 'applied'") ?? 0
     }
 
     func record(_ kind: SharedRecordKind, id: String) throws(SharedViewError) -> SharedViewRecord? {

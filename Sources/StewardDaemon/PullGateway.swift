@@ -19,10 +19,16 @@ struct PullGateway: Sendable {
     let rateAudits = OncePerMinute()
     /// Views' members in id order and change orders, kept between requests.
     let indexes = ViewIndexes()
+    /// Pages read ahead for partners paging in order, on idle cores.
+    let readAhead = ReadAhead()
 
-    /// Answers `request` for `connector`'s `kind`. Slow (reads the store): call it off the loops.
+    /// Answers `request` for `connector`'s `kind`, counted as running for the read-ahead. Slow
+    /// (reads the store): call it off the loops.
     func respond(to request: HTTPRequest, context: HTTPRequestContext, connector: any PullConnector, kind: String) -> HTTPResponse {
-        let started = Date()
+        readAhead.answering { answer(request, context: context, connector: connector, kind: kind) }
+    }
+
+    private func answer(_ request: HTTPRequest, context: HTTPRequestContext, connector: any PullConnector, kind: String) -> HTTPResponse {
         let method = request.method.rawValue
         // Segments are decoded one by one: an encoded `/` or a dot segment is refused, so no
         // spelling of a path reaches a connector other than the one its plain spelling does.
@@ -66,7 +72,7 @@ struct PullGateway: Sendable {
         policy.fields.formIntersection(OAuthScope.fields(for: scopes))
         let view = ConnectorSharedView(
             view: StewardCore.SharedView(policy: policy, pseudonym: PseudonymMemo(secret: secret, partner: grant.partner).pseudonym),
-            store: store, secret: secret, rosterVersion: access.rosterVersion, indexes: indexes)
+            store: store, secret: secret, rosterVersion: access.rosterVersion, indexes: indexes, readAhead: readAhead)
         let recorder = SentRecords()
         let answer = connector.serve(PartnerRequest(
             method: method, path: path, query: Self.queryPairs(request.query),

@@ -41,7 +41,7 @@ final class ConnectorViewDistrict: Sendable {
     /// `name`'s view as the daemon builds it, with `grant` lines in its file's [Grant] section.
     func view(_ name: String, type: String = "district", grant: String, adopted: Set<String> = [],
               library: LibrarySettings = LibrarySettings(), secret: DistrictSecret? = nil,
-              indexes: ViewIndexes = ViewIndexes()) throws -> ConnectorSharedView {
+              indexes: ViewIndexes = ViewIndexes(), readAhead: ReadAhead? = nil) throws -> ConnectorSharedView {
         let fields = ["given_name", "family_initial", "grade", "school", "sections", "email", "sis_id", "birth_date", "guardian_names"]
         var lines: [String: String] = [:]
         for line in grant.split(separator: "\n") {
@@ -58,7 +58,7 @@ final class ConnectorViewDistrict: Sendable {
         let view = StewardCore.SharedView(policy: SharingPolicy(partner: partner, standing: standing, adoptedSections: adopted)) {
             secret.pseudonym(partner: name, sourcedId: $0)
         }
-        return ConnectorSharedView(view: view, store: store, secret: secret, rosterVersion: 1, indexes: indexes)
+        return ConnectorSharedView(view: view, store: store, secret: secret, rosterVersion: 1, indexes: indexes, readAhead: readAhead)
     }
 }
 
@@ -173,6 +173,65 @@ final class ConnectorViewDistrict: Sendable {
             #expect(Set(record.fields.keys).isSubset(of: ["given_name", "family_initial", "grade", "sections"]), "\(record.fields.keys.sorted())")
             #expect(!district.sourcedIds.contains(record.id))
         }
+    }
+}
+
+@Suite(.serialized) struct ReadAheadTests {
+    /// Each request of a sync is a new view of the same partner, as the gateway makes them.
+    /// `everyId` is the whole view's ids: each request must stand as having handed out exactly
+    /// its own page's, never those of the page read ahead meanwhile.
+    static func pageThrough(_ district: ConnectorViewDistrict, _ name: String, grant: String, kind: SharedRecordKind, limit: Int,
+                            readAhead: ReadAhead?, everyId: [String] = []) throws -> [SharedViewRecord] {
+        var records: [SharedViewRecord] = []
+        var cursor: SharedViewCursor?
+        repeat {
+            let view = try district.view(name, grant: grant, readAhead: readAhead)
+            let request = SharedViewRequest(kind: kind, cursor: cursor, limit: limit)
+            let page = try readAhead.map { readAhead in try readAhead.answering { try view.page(request) } } ?? view.page(request)
+            if !everyId.isEmpty { #expect(Set(view.resolve(everyId).keys) == Set(page.records.map(\.id)), "\(kind)") }
+            records += page.records
+            cursor = page.next
+        } while cursor != nil
+        return records
+    }
+
+    @Test func aSyncReadAheadGetsExactlyThePagesItWouldHaveReadAndRecordsOnlyWhatWasSent() throws {
+        let district = try ConnectorViewDistrict(students: 300, seed: 31)
+        let grant = "Schools=all\nRoles=student teacher\nFields=given_name school sections email"
+        for (kind, limit) in [(SharedRecordKind.student, 7), (.teacher, 3), (.section, 11), (.enrollment, 50)] {
+            let plain = try Self.pageThrough(district, "alpha", grant: grant, kind: kind, limit: limit, readAhead: nil)
+            let readAhead = ReadAhead(cores: 8)
+            let ahead = try Self.pageThrough(district, "alpha", grant: grant, kind: kind, limit: limit, readAhead: readAhead,
+                                             everyId: plain.map(\.id))
+            #expect(ahead == plain, "\(kind)")
+            let counts = readAhead.counts
+            let pages = (plain.count + limit - 1) / limit
+            #expect(counts.taken == pages - 1, "\(kind): every page after the first is read ahead")
+            #expect(counts.kept <= 1)
+        }
+    }
+
+    @Test func aPageReadAheadIsTakenOnlyUnderTheSamePolicyAndOnlyOnAnIdleCore() throws {
+        let district = try ConnectorViewDistrict(students: 120, seed: 32)
+        let readAhead = ReadAhead(cores: 8)
+        let wide = try district.view("alpha", grant: "Schools=all\nRoles=student\nFields=given_name email sections", readAhead: readAhead)
+        let first = try wide.page(SharedViewRequest(kind: .student, limit: 10))
+        #expect(readAhead.counts.kept == 1)
+        // A reload narrowed the grant: the page read under the wider one is not used.
+        let narrow = try district.view("alpha", grant: "Schools=all\nRoles=student\nFields=given_name", readAhead: readAhead)
+        let second = try narrow.page(SharedViewRequest(kind: .student, cursor: first.next, limit: 10))
+        #expect(readAhead.counts.taken == 0)
+        #expect(second.records.allSatisfy { Set($0.fields.keys) == ["given_name"] })
+        let unread = try district.view("alpha", grant: "Schools=all\nRoles=student\nFields=given_name", readAhead: nil)
+        #expect(second.records == (try unread.page(SharedViewRequest(kind: .student, cursor: first.next, limit: 10)).records))
+
+        // With every core answering a request, nothing is read ahead.
+        let busy = ReadAhead(cores: 1)
+        let view = try district.view("beta", grant: "Schools=all\nRoles=student\nFields=given_name", readAhead: busy)
+        _ = try busy.answering { try view.page(SharedViewRequest(kind: .student, limit: 10)) }
+        #expect(busy.counts.started == 0)
+        _ = try view.page(SharedViewRequest(kind: .student, limit: 10))
+        #expect(busy.counts.started == 1)
     }
 }
 

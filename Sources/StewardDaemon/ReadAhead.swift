@@ -1,0 +1,122 @@
+import ConnectorKit
+import Dispatch
+import Foundation
+import StewardCore
+import StewardStore
+import Synchronization
+
+/// Read-ahead for partners that page through a view in order, as every full sync does: once a
+/// page is read, the page after it is read on an idle core while the first is built, recorded
+/// and sent, and the partner's next request finds it ready.
+///
+/// - **Only on an idle core.** A read-ahead starts only while fewer requests and read-aheads run
+///   than the store has readers, so partners that keep every core busy are never slowed by
+///   reads nobody may ask for.
+/// - **Nothing is disclosed by reading ahead.** A page read ahead is only held in memory; it is
+///   recorded as a disclosure when, and only when, a request of the same partner is answered
+///   with it, exactly as if that request had read it.
+/// - **Only the same view.** It is kept under the partner, kind, cursor, limit, `changedSince`
+///   and roster version it was read for, and taken only by a request with the same policy
+///   (the token's scopes and the grant as they stand at that request): a reload or another token
+///   reads afresh.
+/// - **Bounded.** One page per partner and kind, at most ``capacity`` pages, each dropped after
+///   ``lifetime`` seconds unused.
+final class ReadAhead: Sendable {
+    struct Key: Hashable, Sendable {
+        var partner: String
+        var kind: StewardCore.SharedRecord.Kind
+        var after: String?
+        var limit: Int
+        var changedSince: Int64?
+        var rosterVersion: Int64
+    }
+
+    /// A page read ahead, its records as a connector receives them, and the newest roster version
+    /// its read saw.
+    struct Page: Sendable {
+        var page: StewardCore.SharedView.Page
+        var converted: [SharedViewRecord]
+        var versionRead: Int64
+    }
+
+    private final class Entry: Sendable {
+        let key: Key
+        let policy: SharingPolicy
+        let started: Date
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<Page?>(nil)
+
+        init(key: Key, policy: SharingPolicy, started: Date) {
+            self.key = key
+            self.policy = policy
+            self.started = started
+        }
+    }
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        /// Requests being answered and read-aheads running.
+        var busy = 0
+        /// Pages started and pages a request was answered with, since the daemon started.
+        var started = 0
+        var taken = 0
+    }
+
+    private let state = Mutex(State())
+    let capacity: Int
+    let cores: Int
+    let lifetime: TimeInterval
+
+    init(cores: Int = Store.readerCount, capacity: Int = 64, lifetime: TimeInterval = 30) {
+        self.cores = cores
+        self.capacity = capacity
+        self.lifetime = lifetime
+    }
+
+    /// Marks a request as running while `body` answers it.
+    func answering<T>(_ body: () throws -> T) rethrows -> T {
+        state.withLock { $0.busy += 1 }
+        defer { state.withLock { $0.busy -= 1 } }
+        return try body()
+    }
+
+    /// The page read ahead for `key` under `policy`, waiting for it if its read is still running;
+    /// nil when there is none (or it failed, or was read for another policy). A page is taken once.
+    func take(_ key: Key, policy: SharingPolicy) -> Page? {
+        guard let entry = state.withLock({ $0.entries.removeValue(forKey: key) }) else { return nil }
+        guard entry.policy == policy else { return nil }
+        entry.done.wait()
+        guard let page = entry.result.withLock({ $0 }) else { return nil }
+        state.withLock { $0.taken += 1 }
+        return page
+    }
+
+    /// Starts reading `key` ahead with `read` on an idle core, unless no core is idle or it is
+    /// already kept. Replaces what was kept for the same partner and kind.
+    func start(_ key: Key, policy: SharingPolicy, now: Date = Date(), read: @escaping @Sendable () -> Page?) {
+        let entry = Entry(key: key, policy: policy, started: now)
+        let started = state.withLock { state -> Bool in
+            guard state.busy < cores, state.entries[key] == nil else { return false }
+            state.entries = state.entries.filter { _, kept in
+                now.timeIntervalSince(kept.started) < lifetime && !(kept.key.partner == key.partner && kept.key.kind == key.kind)
+            }
+            if state.entries.count >= capacity, let oldest = state.entries.values.min(by: { $0.started < $1.started }) {
+                state.entries[oldest.key] = nil
+            }
+            state.entries[key] = entry
+            state.busy += 1
+            state.started += 1
+            return true
+        }
+        guard started else { return }
+        DispatchQueue.global().async { [self] in
+            let page = read()
+            entry.result.withLock { $0 = page }
+            entry.done.signal()
+            state.withLock { $0.busy -= 1 }
+        }
+    }
+
+    /// Pages kept or being read now; pages started and taken since the start.
+    var counts: (kept: Int, started: Int, taken: Int) { state.withLock { ($0.entries.count, $0.started, $0.taken) } }
+}
