@@ -9,6 +9,9 @@ public final class RosterViewReader: RosterReading {
     private let withDemographics: Bool
     private let withGuardians: Bool
     private let withSections: Bool
+    /// Whether persons carry their version (see `personVersion`): records do; counts and
+    /// members, which are ids only, need not.
+    private let withVersions: Bool
     private var statements: [String: Statement] = [:]
 
     /// Reads demographics and guardians only when a view can use them, so a directory-only view
@@ -18,16 +21,18 @@ public final class RosterViewReader: RosterReading {
         withDemographics = fields.contains { $0.tier == .demographic }
         withGuardians = fields.contains { $0.tier == .guardian }
         withSections = true
+        withVersions = true
     }
 
     /// For counting a view: reads no demographics or guardians, and a person's enrollments only
     /// when the scope depends on them (adopted sections, or a grade-limited grant's teachers).
-    /// The users row itself is read whole.
+    /// The users row itself is read whole; persons' versions are not worked out.
     public init(db: Database, scopeOf policy: SharingPolicy) {
         self.db = db
         withDemographics = false
         withGuardians = false
         withSections = policy.adoptedSections != nil || policy.grades != nil
+        withVersions = false
     }
 
     private func statement(_ sql: String) throws(StewardError) -> Statement {
@@ -37,9 +42,11 @@ public final class RosterViewReader: RosterReading {
         return prepared
     }
 
-    /// The person columns, the last of them the person's version.
-    static let personSelect = "SELECT " + personColumns.dropLast().map(RosterTables.quoted).joined(separator: ", ") + ", "
-        + personVersion + " FROM roster_users u"
+    /// The person columns, the last of them the users row's own `modified_import`: `complete`
+    /// raises it to the person's version from the enrollments and demographics it reads anyway,
+    /// rather than two correlated subqueries per row here.
+    static let personSelect = "SELECT " + personColumns.dropLast().map(RosterTables.quoted).joined(separator: ", ")
+        + ", u.modified_import FROM roster_users u"
 
     /// A person's version: the latest import that changed them, their enrollments or their
     /// demographics, the same changes `changedSince` finds.
@@ -112,16 +119,23 @@ public final class RosterViewReader: RosterReading {
     /// Adds each person's sections (when asked), demographics and guardians (when this reader
     /// reads them and `details` asks), in a few queries over the persons' ids (both tables are indexed by the
     /// person), not one query per person.
+    ///
+    /// When this reader works out versions, each person's `modifiedImport` becomes their version
+    /// (see `personVersion`): the newest of their users row, their enrollments and their
+    /// demographics row.
     private func complete(_ rows: inout [RosterPerson], agents: [[String]], sections withSections: Bool,
                           details: Bool = true) throws(StewardError) {
         let ids = rows.map(\.sourcedId)
-        let sections = withSections ? try sectionsOf(ids) : [:]
+        let enrolled = withSections || withVersions ? try enrollmentsOf(ids, classes: withSections) : (sections: [:], versions: [:])
         let demographics = details && withDemographics ? try demographics(of: ids) : [:]
+        let demographicVersions = withVersions ? try demographicVersions(of: ids) : [:]
         let guardians = details && withGuardians ? try guardians(Array(Set(agents.joined()))) : [:]
         for index in rows.indices {
-            rows[index].sections = sections[rows[index].sourcedId] ?? []
-            rows[index].demographics = demographics[rows[index].sourcedId]
+            let id = rows[index].sourcedId
+            rows[index].sections = enrolled.sections[id] ?? []
+            rows[index].demographics = demographics[id]
             rows[index].guardians = agents[index].compactMap { guardians[$0] }
+            rows[index].modifiedImport = max(rows[index].modifiedImport, enrolled.versions[id] ?? 0, demographicVersions[id] ?? 0)
         }
     }
 
@@ -187,18 +201,40 @@ public final class RosterViewReader: RosterReading {
         }
     }
 
-    /// The classes of each of `persons`, by person.
-    private func sectionsOf(_ persons: [String]) throws(StewardError) -> [String: [RosterPerson.SectionRef]] {
+    /// The newest `modified_import` of each of `persons`' enrollments, and with `classes` the
+    /// classes they are enrolled in, by person.
+    private func enrollmentsOf(_ persons: [String], classes: Bool) throws(StewardError)
+        -> (sections: [String: [RosterPerson.SectionRef]], versions: [String: Int64]) {
         var sections: [String: [RosterPerson.SectionRef]] = [:]
+        var versions: [String: Int64] = [:]
+        guard classes else {
+            try forEachRow("""
+                SELECT "userSourcedId", max(modified_import) FROM roster_enrollments WHERE "userSourcedId" IN (?…) GROUP BY 1
+                """, ids: persons) { query in versions[query.text(0) ?? ""] = query.int(1) }
+            return (sections, versions)
+        }
+        // LEFT JOIN: an enrollment whose class is missing still dates its person, as in `personVersion`.
         try forEachRow("""
-            SELECT e."userSourcedId", c."sourcedId", c."schoolSourcedId", c."grades" FROM roster_enrollments e
-            JOIN roster_classes c ON c."sourcedId" = e."classSourcedId"
+            SELECT e."userSourcedId", c."sourcedId", c."schoolSourcedId", c."grades", e.modified_import FROM roster_enrollments e
+            LEFT JOIN roster_classes c ON c."sourcedId" = e."classSourcedId"
             WHERE e."userSourcedId" IN (?…) ORDER BY e."userSourcedId", c."sourcedId"
             """, ids: persons) { query in
-            sections[query.text(0) ?? "", default: []].append(.init(
-                sourcedId: query.text(1) ?? "", school: query.text(2) ?? "", grades: ValueRules.items(query.text(3) ?? "")))
+            let person = query.text(0) ?? ""
+            versions[person] = max(versions[person] ?? 0, query.int(4))
+            guard let section = query.text(1) else { return }
+            sections[person, default: []].append(.init(sourcedId: section, school: query.text(2) ?? "",
+                                                       grades: ValueRules.items(query.text(3) ?? "")))
         }
-        return sections
+        return (sections, versions)
+    }
+
+    /// The `modified_import` of each of `persons`' demographics rows, for those who have one.
+    private func demographicVersions(of persons: [String]) throws(StewardError) -> [String: Int64] {
+        var versions: [String: Int64] = [:]
+        try forEachRow("SELECT \"sourcedId\", modified_import FROM roster_demographics WHERE \"sourcedId\" IN (?…)", ids: persons) { query in
+            versions[query.text(0) ?? ""] = query.int(1)
+        }
+        return versions
     }
 
     /// The demographics row of each of `persons` that has one, by person.

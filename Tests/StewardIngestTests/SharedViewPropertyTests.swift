@@ -482,6 +482,45 @@ struct ViewReading {
         #expect(try studentIds(two, secret: reloaded) == beta)
     }
 
+    @Test func aPersonsVersionIsTheNewestOfTheirRowTheirEnrollmentsAndTheirDemographics() throws {
+        let district = try ImportedDistrict(students: 80, seed: 6, version: .v1_2)
+        let partner = RandomPartner(name: "alpha", kind: .district, roles: ["student"], fields: ["given_name", "sections"],
+                                    dataElements: ["given_name", "sections"])
+        let (view, _) = try Self.view(of: partner, in: district)
+        // Three students, each changed by a later import in one place only.
+        let (byRow, byEnrollment, byDemographics) = try district.store.write { db throws(StewardError) in
+            let students = try ImportedDistrict.column(db, """
+                SELECT u."sourcedId" FROM roster_users u WHERE u."role" = 'student'
+                AND EXISTS (SELECT 1 FROM roster_enrollments e WHERE e."userSourcedId" = u."sourcedId")
+                AND EXISTS (SELECT 1 FROM roster_demographics d WHERE d."sourcedId" = u."sourcedId") ORDER BY 1 LIMIT 3
+                """)
+            try db.prepare("UPDATE roster_users SET modified_import = 7 WHERE \"sourcedId\" = ?").run([.text(students[0])])
+            try db.prepare("""
+                UPDATE roster_enrollments SET modified_import = 8 WHERE "sourcedId" =
+                    (SELECT min("sourcedId") FROM roster_enrollments WHERE "userSourcedId" = ?)
+                """).run([.text(students[1])])
+            try db.prepare("UPDATE roster_demographics SET modified_import = 9 WHERE \"sourcedId\" = ?").run([.text(students[2])])
+            return (students[0], students[1], students[2])
+        }
+        let pseudonym = { district.secret.pseudonym(partner: partner.name, sourcedId: $0) }
+        try district.store.read { db throws(StewardError) in
+            let reader = RosterViewReader(db: db, fields: view.policy.fields)
+            let all = try view.page(.student, from: reader, after: nil, limit: 100_000).records
+            let versions = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0.version) })
+            #expect(versions[pseudonym(byRow)] == 7)
+            #expect(versions[pseudonym(byEnrollment)] == 8)
+            #expect(versions[pseudonym(byDemographics)] == 9)
+            #expect(all.filter { $0.version > district.rosterVersion }.count == 3)
+            // The same versions through `changedSince`, which asks the store, and through a lookup by id.
+            let changed = try view.page(.student, from: reader, after: nil, limit: 100_000, changedSince: district.rosterVersion).records
+            #expect(changed == all.filter { $0.version > district.rosterVersion })
+            #expect(try view.page(.student, from: reader, after: nil, limit: 100_000, changedSince: 8).records.map(\.id) == [pseudonym(byDemographics)])
+            for (sourcedId, version) in [(byRow, 7), (byEnrollment, 8), (byDemographics, 9)] {
+                #expect(try view.record(.student, sourcedId: sourcedId, from: reader)?.version == Int64(version))
+            }
+        }
+    }
+
     @Test func aPartnerThatIsNotActiveHasAnEmptyView() throws {
         let district = try ImportedDistrict(students: 200, seed: 6, version: .v1_1)
         var partner = RandomPartner(name: "readingroom", kind: .library, roles: ["student", "teacher"],
