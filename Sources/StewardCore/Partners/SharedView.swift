@@ -72,58 +72,92 @@ public protocol RosterReading {
 public struct SharedView: Sendable {
     public let policy: SharingPolicy
     private let pseudonym: @Sendable (String) -> String
+    /// The person fields the policy grants, worked out once per view rather than once per field
+    /// of every record.
+    private let personFields: [PersonField]
+    /// Whether ids are the district's own: a district application granted `sis_id`.
+    private let realIds: Bool
 
     /// `pseudonym` maps a sourcedId to the partner's pairwise id (a keyed hash in the daemon).
     public init(policy: SharingPolicy, pseudonym: @escaping @Sendable (String) -> String) {
         self.policy = policy
         self.pseudonym = pseudonym
+        let granted = Set(policy.fields.map(\.name))
+        personFields = PersonField.allCases.filter { granted.contains($0.rawValue) }
+        realIds = policy.kind == .district && granted.contains("sis_id")
     }
 
     /// Real ids only when the grant names `sis_id`; Library applications never get them.
     private func id(_ sourcedId: String) -> String {
-        policy.kind == .district && policy.grants("sis_id") ? sourcedId : pseudonym(sourcedId)
+        realIds ? sourcedId : pseudonym(sourcedId)
     }
 
-    /// The record `person` becomes in this view, or nil when they are outside its scope.
+    /// The fields a person's record can carry, by their catalogue names (see
+    /// ``FieldCatalogue``), in the order `record(for:)` builds them.
+    enum PersonField: String, CaseIterable {
+        case givenName = "given_name", familyName = "family_name", familyInitial = "family_initial", middleName = "middle_name"
+        case preferredName = "preferred_name", grade, school, sections, role, email, phone, sms, username
+        case sisId = "sis_id", stateId = "state_id", studentNumber = "student_number"
+        case birthDate = "birth_date", sex, race, hispanicLatino = "hispanic_latino", countryOfBirth = "country_of_birth"
+        case stateOfBirth = "state_of_birth", cityOfBirth = "city_of_birth"
+        case publicSchoolResidenceStatus = "public_school_residence_status"
+        case guardianNames = "guardian_names", guardianContacts = "guardian_contacts"
+
+        /// The demographics column a demographic field is read from as is.
+        var demographicsColumn: String? {
+            switch self {
+            case .birthDate: return "birthDate"
+            case .sex: return "sex"
+            case .hispanicLatino: return "hispanicOrLatinoEthnicity"
+            case .countryOfBirth: return "countryOfBirthCode"
+            case .stateOfBirth: return "stateOfBirthAbbreviation"
+            case .cityOfBirth: return "cityOfBirth"
+            case .publicSchoolResidenceStatus: return "publicSchoolResidenceStatus"
+            default: return nil
+            }
+        }
+    }
+
+    /// The record `person` becomes in this view, or nil when they are outside its scope. It
+    /// carries only granted fields, and of those only the ones with a value.
     public func record(for person: RosterPerson) -> SharedRecord? {
         guard policy.includes(person), let kind = SharedRecord.Kind(rawValue: person.role) else { return nil }
-        var fields: [String: SharedValue] = [:]
-        func put(_ name: String, _ value: String) {
-            if !value.isEmpty, policy.grants(name) { fields[name] = .text(value) }
+        var fields: [String: SharedValue] = Dictionary(minimumCapacity: personFields.count)
+        for field in personFields {
+            let value: SharedValue
+            switch field {
+            case .givenName: value = .text(person.givenName)
+            case .familyName: value = .text(person.familyName)
+            case .familyInitial: value = .text(person.familyName.first.map { String($0).uppercased() } ?? "")
+            case .middleName: value = .text(person.middleName)
+            case .preferredName: value = .text(person.preferredGivenName)
+            case .grade: value = .list(person.grades)
+            case .school: value = .list(policy.schools.map { scope in person.schools.filter(scope.contains) } ?? person.schools)
+            case .sections:
+                value = .list(person.sections.filter { policy.includesGrantedSection($0.sourcedId, school: $0.school, grades: $0.grades) }
+                    .map { id($0.sourcedId) })
+            case .role: value = .text(person.role)
+            case .email: value = .text(person.email)
+            case .phone: value = .text(person.phone)
+            case .sms: value = .text(person.sms)
+            case .username: value = .text(person.username)
+            case .sisId: value = .text(person.sourcedId)
+            case .stateId: value = .text(person.stateId)
+            case .studentNumber: value = .text(person.identifier)
+            case .race: value = .list(Self.raceColumns.filter { person.demographics?[$0]?.lowercased() == "true" })
+            case .birthDate, .sex, .hispanicLatino, .countryOfBirth, .stateOfBirth, .cityOfBirth, .publicSchoolResidenceStatus:
+                value = .text(field.demographicsColumn.flatMap { person.demographics?[$0] } ?? "")
+            case .guardianNames: value = .list(person.guardians.map { "\($0.givenName) \($0.familyName)" })
+            case .guardianContacts:
+                value = .list(person.guardians.flatMap { [$0.email, $0.phone, $0.sms].filter { !$0.isEmpty } }
+                    .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } })
+            }
+            switch value {
+            case .text(let text) where text.isEmpty: continue
+            case .list(let list) where list.isEmpty: continue
+            default: fields[field.rawValue] = value
+            }
         }
-        func put(_ name: String, _ list: [String]) {
-            if !list.isEmpty, policy.grants(name) { fields[name] = .list(list) }
-        }
-        put("given_name", person.givenName)
-        put("family_name", person.familyName)
-        put("family_initial", person.familyName.first.map { String($0).uppercased() } ?? "")
-        put("middle_name", person.middleName)
-        put("preferred_name", person.preferredGivenName)
-        put("grade", person.grades)
-        put("school", policy.schools.map { scope in person.schools.filter(scope.contains) } ?? person.schools)
-        put("sections", person.sections.filter { policy.includesSection($0.sourcedId, school: $0.school, grades: $0.grades) }
-            .map { id($0.sourcedId) })
-        put("role", person.role)
-        put("email", person.email)
-        put("phone", person.phone)
-        put("sms", person.sms)
-        put("username", person.username)
-        put("sis_id", person.sourcedId)
-        put("state_id", person.stateId)
-        put("student_number", person.identifier)
-        if let demographics = person.demographics {
-            put("birth_date", demographics["birthDate"] ?? "")
-            put("sex", demographics["sex"] ?? "")
-            put("race", Self.raceColumns.filter { demographics[$0]?.lowercased() == "true" })
-            put("hispanic_latino", demographics["hispanicOrLatinoEthnicity"] ?? "")
-            put("country_of_birth", demographics["countryOfBirthCode"] ?? "")
-            put("state_of_birth", demographics["stateOfBirthAbbreviation"] ?? "")
-            put("city_of_birth", demographics["cityOfBirth"] ?? "")
-            put("public_school_residence_status", demographics["publicSchoolResidenceStatus"] ?? "")
-        }
-        put("guardian_names", person.guardians.map { "\($0.givenName) \($0.familyName)" })
-        put("guardian_contacts", person.guardians.flatMap { [$0.email, $0.phone, $0.sms].filter { !$0.isEmpty } }
-            .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } })
         return SharedRecord(id: id(person.sourcedId), kind: kind, fields: fields, version: person.modifiedImport)
     }
 

@@ -121,7 +121,12 @@ public struct SharingPolicy: Sendable, Equatable {
     }
 
     public func includesSection(_ sourcedId: String, school: String, grades sectionGrades: [String]) -> Bool {
-        guard isSharing, grants("sections") else { return false }
+        grants("sections") && includesGrantedSection(sourcedId, school: school, grades: sectionGrades)
+    }
+
+    /// `includesSection` for a caller that already knows `sections` is granted.
+    func includesGrantedSection(_ sourcedId: String, school: String, grades sectionGrades: [String]) -> Bool {
+        guard isSharing else { return false }
         if let adoptedSections, !adoptedSections.contains(sourcedId) { return false }
         if let schools, !schools.contains(school) { return false }
         if let grades, !sectionGrades.isEmpty, grades.isDisjoint(with: sectionGrades.map(Self.normalizedGrade)) { return false }

@@ -1,4 +1,4 @@
-import StewardCore
+@testable import StewardCore
 import Testing
 
 @Suite struct ValueRulesTests {
@@ -11,4 +11,10 @@ import Testing
         #expect(ValueRules.items(",,") == [])
         #expect(ValueRules.items("Élodie, 北京") == ["Élodie", "北京"])
     }
+}
+
+/// A person's record is built field by field from one list: it must name every field of the
+/// catalogue, in the catalogue's order, or a granted field would silently never be sent.
+@Test func aPersonsRecordCanCarryEveryFieldOfTheCatalogue() {
+    #expect(SharedView.PersonField.allCases.map(\.rawValue) == FieldCatalogue.all.map(\.name))
 }
