@@ -195,10 +195,12 @@ struct Mapping: Sendable {
         guard candidates.count <= 64 else {
             return Dictionary(grouping: records) { disclosedFields($0, properties: properties) }.map { ($0.key, $0.value.map(\.id)) }
         }
+        let bits = Dictionary(uniqueKeysWithValues: candidates.enumerated().map { ($0.element, UInt64(1) << UInt64($0.offset)) })
         var groups: [UInt64: [String]] = [:]
         for record in records {
+            // A record holds fewer fields than there are candidates: its own keys are looked up.
             var mask: UInt64 = 0
-            for (bit, field) in candidates.enumerated() where record.fields[field] != nil { mask |= 1 << UInt64(bit) }
+            for field in record.fields.keys { mask |= bits[field] ?? 0 }
             groups[mask, default: []].append(record.id)
         }
         return groups.map { mask, ids in

@@ -152,10 +152,29 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         }
     }
 
-    /// What `ids` stand for, of those this view handed out (a connector reports only ids its
-    /// request read); others are left out.
-    func resolve(_ ids: [String]) -> [String: (sourcedId: String, kind: String)] {
-        issued.withLock { issued in Dictionary(ids.compactMap { id in issued[id].map { (id, $0) } }, uniquingKeysWith: { first, _ in first }) }
+    /// The persons behind what a connector reports it sent (`sent`: ids and the fields sent with
+    /// them), each once with every field sent of them; the enrollments sent (sourcedIds), whose
+    /// persons were sent their `sections`; and how many distinct records were sent (the
+    /// district's own records included). Ids this view did not hand out name no person: a
+    /// connector reports only ids its request read.
+    func sentPersons(_ sent: [(ids: [String], fields: Set<String>)]) -> (persons: SentPersons, enrollments: [String], records: Int) {
+        var persons = SentPersons()
+        var enrollments: [String] = []
+        var records = Set<String>()
+        issued.withLock { issued in
+            for entry in sent {
+                for id in entry.ids {
+                    records.insert(id)
+                    guard let behind = issued[id] else { continue }
+                    if behind.kind == SharedRecord.Kind.enrollment.rawValue {
+                        enrollments.append(behind.sourcedId)
+                    } else if SharedRecord.Kind(rawValue: behind.kind)?.isPerson == true {
+                        persons.add(behind.sourcedId, kind: behind.kind, fields: entry.fields)
+                    }
+                }
+            }
+        }
+        return (persons, enrollments, records.count)
     }
 
     /// What `id` stands for, if this view handed it out.
@@ -184,5 +203,36 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
                              case .list(let list): return .list(list)
                              }
                          }, version: record.version)
+    }
+}
+
+/// The persons one answer disclosed, each once, grouped by the fields it sent of them: a page
+/// of a sync is usually one group, so a group's persons are written in one statement.
+struct SentPersons {
+    private var indexOf: [String: Int] = [:]
+    private var persons: [(sourcedId: String, kind: String, fields: Set<String>)] = []
+
+    /// Adds `fields` to what was sent of the person `sourcedId`.
+    mutating func add(_ sourcedId: String, kind: String, fields: Set<String>) {
+        if let index = indexOf[sourcedId] {
+            if !fields.isSubset(of: persons[index].fields) { persons[index].fields.formUnion(fields) }
+        } else {
+            indexOf[sourcedId] = persons.count
+            persons.append((sourcedId, kind, fields))
+        }
+    }
+
+    /// The persons by the fields sent of them, in the order they were first sent. Sets of fields
+    /// are compared, not hashed: an answer has few of them, most sharing one storage.
+    var groups: [(fields: Set<String>, persons: [(sourcedId: String, kind: String)])] {
+        var groups: [(fields: Set<String>, persons: [(sourcedId: String, kind: String)])] = []
+        for person in persons {
+            if let index = groups.firstIndex(where: { $0.fields == person.fields }) {
+                groups[index].persons.append((person.sourcedId, person.kind))
+            } else {
+                groups.append((person.fields, [(person.sourcedId, person.kind)]))
+            }
+        }
+        return groups
     }
 }

@@ -80,35 +80,23 @@ struct PullGateway: Sendable {
             scopes: Set(scopes.map(\.rawValue)), view: view, disclosures: recorder), kind: kind)
         // A HEAD answer carries no body: nothing was disclosed.
         let sent = request.method == .head ? [] : recorder.entries
-        let sentIds = Set(sent.flatMap(\.ids))
         do {
             // Recorded under the newest roster version the answer's reads saw: a person sent
             // after an import is never taken for one the partner held before it.
             let sentAt = Date()
             let version = view.versionRead.withLock { $0 }
+            let (persons, enrollments, records) = view.sentPersons(sent)
             try store.write { db throws(StewardError) in
-                // Each person once, with every field this answer sent of them: as records, and
-                // as members of the sections its enrollments name.
-                let resolved = view.resolve(Array(sentIds))
-                var sentOf: [String: (kind: String, fields: Set<String>)] = [:]
-                var enrollments: [String] = []
-                for entry in sent {
-                    for behind in entry.ids.compactMap({ resolved[$0] }) {
-                        if behind.kind == SharedRecord.Kind.enrollment.rawValue { enrollments.append(behind.sourcedId); continue }
-                        guard SharedRecord.Kind(rawValue: behind.kind)?.isPerson == true else { continue }
-                        sentOf[behind.sourcedId, default: (behind.kind, [])].fields.formUnion(entry.fields)
-                    }
-                }
+                var groups = persons
                 for person in try DisclosureRecords.persons(ofEnrollments: enrollments, db: db) {
-                    sentOf[person.sourcedId, default: (person.kind, [])].fields.insert("sections")
+                    groups.add(person.sourcedId, kind: person.kind, fields: ["sections"])
                 }
-                let byFields = Dictionary(grouping: sentOf, by: \.value.fields)
-                for (fields, persons) in byFields {
-                    try DisclosureRecords.record(partner: grant.partner, persons: persons.map { ($0.key, $0.value.kind) }, fields: fields,
+                for group in groups.groups {
+                    try DisclosureRecords.record(partner: grant.partner, persons: group.persons, fields: group.fields,
                                                  at: sentAt, rosterVersion: version, db: db)
                 }
                 _ = try AuditLog.append(auditEvent(partner: grant.partner, method: method, path: path, status: answer.status,
-                    detail: "\(sentIds.count) record(s), \(answer.body.count) bytes", context: context), in: db)
+                    detail: "\(records) record(s), \(answer.body.count) bytes", context: context), in: db)
             }
         } catch {
             // Nothing leaves unrecorded.

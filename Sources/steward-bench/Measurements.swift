@@ -64,6 +64,22 @@ struct ProcessStatus {
         peakResidentBytes = try number("VmHWM") * 1024
         threads = Int(try number("Threads"))
     }
+
+    /// The CPU time `pid` has used so far, user and system, in nanoseconds (from
+    /// `/proc/PID/stat`, in clock ticks).
+    static func cpuNanoseconds(pid: Int32) throws -> UInt64 {
+        let path = "/proc/\(pid)/stat"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let close = text.lastIndex(of: ")") else {
+            throw BenchFailure("could not read \(path); did stewardd exit?")
+        }
+        // After the command's closing parenthesis: state is field 3, utime field 14, stime field 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else {
+            throw BenchFailure("\(path) has no readable utime and stime")
+        }
+        let ticks = UInt64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+        return (user + system) * 1_000_000_000 / ticks
+    }
 }
 
 /// How figures read in the benchmark's report.

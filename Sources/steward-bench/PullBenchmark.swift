@@ -61,10 +61,15 @@ struct PullBenchmark {
             let connect = { (name: String) in try PartnerPuller.connect(name, port: port, caFile: certificate.certificateFile, control: control) }
             let lone = try connect(alone), many = try crowd.map(connect)
             let peakResets = APIDaemon.resetPeakResidentSize(of: daemon.pid)
-            let single = try PullRound.run([lone])
+            let cpuBefore = try ProcessStatus.cpuNanoseconds(pid: daemon.pid)
+            var single = try PullRound.run([lone])
+            let cpuBetween = try ProcessStatus.cpuNanoseconds(pid: daemon.pid)
+            single.daemonCPUNanoseconds = cpuBetween - cpuBefore
             let singlePeak = try ProcessStatus(pid: daemon.pid).peakResidentBytes
             _ = APIDaemon.resetPeakResidentSize(of: daemon.pid)
-            let concurrent = try PullRound.run(many)
+            let cpuAgain = try ProcessStatus.cpuNanoseconds(pid: daemon.pid)
+            var concurrent = try PullRound.run(many)
+            concurrent.daemonCPUNanoseconds = try ProcessStatus.cpuNanoseconds(pid: daemon.pid) - cpuAgain
             let concurrentPeak = try ProcessStatus(pid: daemon.pid).peakResidentBytes
             let shell = try ViewsBenchmark.shellDump(database: daemon.sandbox.databasePath)
             return PullReport(students: students, rosterRows: timeline.rows, afterImportBytes: afterImport.residentBytes,
@@ -121,7 +126,7 @@ struct PullReport {
         nanoseconds < 1_000_000_000 ? Figure.milliseconds(Double(nanoseconds)) : String(format: "%.2f s", Double(nanoseconds) / 1e9)
     }
 
-    /// `2,131 records in 417.4 ms  4,923 records/s  1.9 MB/s  page p50 191.6 ms  p99 191.7 ms  peak RSS 68.0 MiB`
+    /// `2,131 records in 417.4 ms  4,923 records/s  1.9 MB/s  page p50 191.6 ms  p99 191.7 ms  peak RSS 68.0 MiB  stewardd CPU 20.1 µs/record`
     private func roundLine(_ round: PullRound, peakBytes: UInt64) -> String {
         let bytes = round.passes.reduce(0) { $0 + $1.bytes }
         let latencies = round.pageLatencies
@@ -132,6 +137,7 @@ struct PullReport {
             "page p50 \(Figure.milliseconds(Double(latencies.percentile(50))))",
             "p99 \(Figure.milliseconds(Double(latencies.percentile(99))))",
             "peak RSS \(Figure.mebibytes(peakBytes))",
+            String(format: "stewardd CPU %.1f µs/record", Double(round.daemonCPUNanoseconds) / 1e3 / Double(max(round.records, 1))),
         ].joined(separator: "  ")
     }
 }

@@ -142,6 +142,8 @@ struct PullRound {
     var passes: [PullPass]
     /// From starting the first thread to the last partner's last page.
     var nanoseconds: UInt64
+    /// The CPU time stewardd used meanwhile (user and system, all its threads).
+    var daemonCPUNanoseconds: UInt64 = 0
 
     var records: Int { passes.reduce(0) { $0 + $1.records } }
     var pages: Int { passes.reduce(0) { $0 + $1.pageNanoseconds.count } }

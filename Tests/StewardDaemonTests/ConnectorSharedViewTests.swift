@@ -188,7 +188,7 @@ final class ConnectorViewDistrict: Sendable {
             let view = try district.view(name, grant: grant, readAhead: readAhead)
             let request = SharedViewRequest(kind: kind, cursor: cursor, limit: limit)
             let page = try readAhead.map { readAhead in try readAhead.answering { try view.page(request) } } ?? view.page(request)
-            if !everyId.isEmpty { #expect(Set(view.resolve(everyId).keys) == Set(page.records.map(\.id)), "\(kind)") }
+            if !everyId.isEmpty { #expect(everyId.filter { view.issued($0) != nil } == page.records.map(\.id), "\(kind)") }
             records += page.records
             cursor = page.next
         } while cursor != nil
