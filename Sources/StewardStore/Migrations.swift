@@ -2,7 +2,7 @@
 /// and leaves `PRAGMA user_version` at its number. A migration is never edited after release:
 /// changes come as a new one at the end.
 enum Migrations {
-    static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6, migration7]
+    static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6, migration7, migration8]
 
     static let migration1 =
         // 1: the tamper-evident audit chain and the daemon's own settings.
@@ -166,6 +166,11 @@ enum Migrations {
         ALTER TABLE disclosures_by_version RENAME TO disclosures;
         CREATE INDEX disclosures_partner_version ON disclosures(partner, roster_version);
         """
+
+    // 8: the enrollments-by-person index also holds each enrollment's class and the import that
+    // last changed it, so a page of persons finds their classes and versions in the index alone.
+    static let migration8 = "DROP INDEX IF EXISTS roster_enrollments_user;\n"
+        + RosterTables.indexes.first { $0.name == "roster_enrollments_user" }!.sql + ";"
 
     /// The schema version this build of Steward writes.
     static var latest: Int { all.count }

@@ -74,7 +74,10 @@ public final class RosterViewReader: RosterReading {
         guard !roles.isEmpty, sections?.isEmpty != true else { return [] }
         // Lists travel as one JSON array each (`json_each`), so a long list of adopted sections
         // never collides with the fixed parameters ?2, ?4 and ?5.
-        var sql = Self.personSelect + " WHERE \"role\" IN (SELECT value FROM json_each(?1)) AND \"sourcedId\" > ?2"
+        // One role (every page of a kind) is an equality, which the (role, sourcedId) index
+        // answers in order; a list needs SQLite to merge the roles' runs.
+        var sql = Self.personSelect + (roles.count == 1 ? " WHERE \"role\" = json_extract(?1, '$[0]')" : " WHERE \"role\" IN (SELECT value FROM json_each(?1))")
+            + " AND \"sourcedId\" > ?2"
         if sections != nil {
             sql += " AND \"sourcedId\" IN (SELECT \"userSourcedId\" FROM roster_enrollments WHERE \"classSourcedId\" IN (SELECT value FROM json_each(?3)))"
         }
@@ -213,17 +216,38 @@ public final class RosterViewReader: RosterReading {
                 """, ids: persons) { query in versions[query.text(0) ?? ""] = query.int(1) }
             return (sections, versions)
         }
-        // LEFT JOIN: an enrollment whose class is missing still dates its person, as in `personVersion`.
+        // Every enrollment dates its person, whether or not its class is there, as in
+        // `personVersion`. The enrollments come from the index by person alone; each class a
+        // page names is then read once, not once per member.
+        var classIds: [String: [String]] = [:]
+        var person = "", personClasses: [String] = [], personVersion: Int64 = 0
+        func keep() {
+            guard !person.isEmpty else { return }
+            versions[person] = personVersion
+            if !personClasses.isEmpty { classIds[person] = personClasses }
+        }
         try forEachRow("""
-            SELECT e."userSourcedId", c."sourcedId", c."schoolSourcedId", c."grades", e.modified_import FROM roster_enrollments e
-            LEFT JOIN roster_classes c ON c."sourcedId" = e."classSourcedId"
-            WHERE e."userSourcedId" IN (?…) ORDER BY e."userSourcedId", c."sourcedId"
+            SELECT "userSourcedId", "classSourcedId", modified_import FROM roster_enrollments
+            WHERE "userSourcedId" IN (?…) ORDER BY "userSourcedId", "classSourcedId"
             """, ids: persons) { query in
-            let person = query.text(0) ?? ""
-            versions[person] = max(versions[person] ?? 0, query.int(4))
-            guard let section = query.text(1) else { return }
-            sections[person, default: []].append(.init(sourcedId: section, school: query.text(2) ?? "",
-                                                       grades: ValueRules.items(query.text(3) ?? "")))
+            let rowPerson = query.text(0) ?? ""
+            if rowPerson != person {
+                keep()
+                (person, personClasses, personVersion) = (rowPerson, [], 0)
+            }
+            personVersion = max(personVersion, query.int(2))
+            personClasses.append(query.text(1) ?? "")
+        }
+        keep()
+        var classes: [String: RosterPerson.SectionRef] = [:]
+        try forEachRow("SELECT \"sourcedId\", \"schoolSourcedId\", \"grades\" FROM roster_classes WHERE \"sourcedId\" IN (?…)",
+                       ids: Array(Set(classIds.values.joined()))) { query in
+            let id = query.text(0) ?? ""
+            classes[id] = RosterPerson.SectionRef(sourcedId: id, school: query.text(1) ?? "", grades: ValueRules.items(query.text(2) ?? ""))
+        }
+        for (person, ids) in classIds {
+            let found = ids.compactMap { classes[$0] }
+            if !found.isEmpty { sections[person] = found }
         }
         return (sections, versions)
     }
