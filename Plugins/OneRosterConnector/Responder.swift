@@ -33,10 +33,17 @@ struct Responder {
         let page = route.membership == nil && route.types == nil && query.readsInViewOrder
             ? try pageInViewOrder() : try pageOfWholeCollection(build)
         let (records, total) = (page.records, page.total)
-        let objects = (page.built ?? records.map(build)).map { JSONValue.object(project($0, properties)) }
+        var response: PartnerResponse
+        if route.entity == .user, page.built == nil, query.fields == nil {
+            // A sync's pages: every property of users read in order, written straight as bytes.
+            var writer = UserWriter(mapping: mapping)
+            response = PartnerResponse(status: 200, headers: [("Content-Type", "application/json")], body: writer.page(records))
+        } else {
+            let objects = (page.built ?? records.map(build)).map { JSONValue.object(project($0, properties)) }
+            response = Self.json(200, [route.entity.plural: .array(objects)])
+        }
         // Only once the answer is built, so nothing is recorded for an answer that fails.
         disclose(records, properties)
-        var response = Self.json(200, [route.entity.plural: .array(objects)])
         response.headers += [("X-Total-Count", String(total)),
                              ("Link", query.links(path: request.path, pairs: request.query, total: total))]
         return response

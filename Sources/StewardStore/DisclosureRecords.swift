@@ -22,6 +22,10 @@ public enum DisclosureRecords {
                 fields = steward_word_union(fields, excluded.fields), last_at = excluded.last_at, responses = responses + 1
             """).run([.text(partner), .text(day), .text(now), .text(JSONText.array(persons.map { [$0.sourcedId, $0.kind] })),
                       .int(rosterVersion), .text(fields.sorted().joined(separator: " "))])
+        try db.prepare("""
+            INSERT INTO disclosure_starts (partner, roster_version) VALUES (?1, ?2)
+            ON CONFLICT (partner) DO UPDATE SET roster_version = min(roster_version, excluded.roster_version)
+            """).run([.text(partner), .int(rosterVersion)])
     }
 
     /// The person (sourcedId and role) of each of `enrollments` (sourcedIds): an enrollment sent
@@ -76,7 +80,7 @@ public enum DisclosureRecords {
     /// The roster version `partner` was first sent anything from, nil when never (rows from
     /// before versions were recorded count as version 0).
     public static func firstVersion(sentTo partner: String, db: Database) throws(StewardError) -> Int64? {
-        let query = try db.prepare("SELECT min(roster_version) FROM disclosures WHERE partner = ?")
+        let query = try db.prepare("SELECT roster_version FROM disclosure_starts WHERE partner = ?")
         try query.bind([.text(partner)])
         return try query.step() && !query.isNull(0) ? query.int(0) : nil
     }

@@ -2,7 +2,7 @@
 /// and leaves `PRAGMA user_version` at its number. A migration is never edited after release:
 /// changes come as a new one at the end.
 enum Migrations {
-    static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6, migration7, migration8]
+    static let all: [String] = [migration1, migration2, migration3, migration4, migration5, migration6, migration7, migration8, migration9]
 
     static let migration1 =
         // 1: the tamper-evident audit chain and the daemon's own settings.
@@ -171,6 +171,18 @@ enum Migrations {
     // last changed it, so a page of persons finds their classes and versions in the index alone.
     static let migration8 = "DROP INDEX IF EXISTS roster_enrollments_user;\n"
         + RosterTables.indexes.first { $0.name == "roster_enrollments_user" }!.sql + ";"
+
+    // 9: where a partner's feed starts (the roster version it was first sent anything from) is
+    // kept in a row per partner, written with its disclosures, instead of an index over every
+    // disclosure row by partner that each page of a sync had to extend.
+    static let migration9 = """
+        CREATE TABLE disclosure_starts (
+            partner         TEXT PRIMARY KEY,
+            roster_version  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO disclosure_starts SELECT partner, min(roster_version) FROM disclosures GROUP BY partner;
+        DROP INDEX disclosures_partner_version;
+        """
 
     /// The schema version this build of Steward writes.
     static var latest: Int { all.count }

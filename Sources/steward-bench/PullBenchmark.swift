@@ -50,6 +50,21 @@ struct PullBenchmark {
         return file.text.replacingOccurrences(of: "Connector=probe", with: "Connector=oneroster-rest")
     }
 
+    /// Waits until `pid` uses under 5% of a core for two samples of 200 ms in a row (at most a
+    /// minute); how long that took.
+    static func waitUntilIdle(pid: Int32) throws -> UInt64 {
+        let start = monotonicNanoseconds()
+        var quiet = 0
+        var before = try ProcessStatus.cpuNanoseconds(pid: pid)
+        while quiet < 2, monotonicNanoseconds() - start < 60_000_000_000 {
+            usleep(200_000)
+            let now = try ProcessStatus.cpuNanoseconds(pid: pid)
+            quiet = now - before < 10_000_000 ? quiet + 1 : 0
+            before = now
+        }
+        return monotonicNanoseconds() - start
+    }
+
     func measure() throws -> PullReport {
         let sandbox: Sandbox
         do { sandbox = try Sandbox(prefix: "steward-bench-pull", modules: ["oneroster"]) }
@@ -67,6 +82,9 @@ struct PullBenchmark {
             let control = try daemon.client()
             let timeline = try ImportTimeline.importDrop(drop.folder, client: control)
             guard timeline.report.verdict == .applied else { throw BenchFailure("the generated drop was not applied", daemonLog: daemon.log) }
+            // The import answers before its tidy-up (its staging tables overwritten, the WAL
+            // checkpointed); the rounds start once stewardd is idle again, so they measure paging.
+            let settled = try Self.waitUntilIdle(pid: daemon.pid)
             let afterImport = try ProcessStatus(pid: daemon.pid)
             let connect = { (name: String) in try PartnerPuller.connect(name, port: port, caFile: certificate.certificateFile, control: control) }
             let lone = try connect(alone), many = try crowd.map(connect)
@@ -86,7 +104,7 @@ struct PullBenchmark {
             return PullReport(students: students, rosterRows: timeline.rows, afterImportBytes: afterImport.residentBytes,
                               peakResets: peakResets, single: single, singlePeakBytes: singlePeak,
                               concurrent: concurrent, concurrentPeakBytes: concurrentPeak,
-                              shellRows: same.rows, shellNanoseconds: same.nanoseconds,
+                              settledNanoseconds: settled, shellRows: same.rows, shellNanoseconds: same.nanoseconds,
                               wholeTableRows: whole.rows, wholeTableNanoseconds: whole.nanoseconds)
         }
     }
@@ -105,6 +123,8 @@ struct PullReport {
     var concurrent: PullRound
     var concurrentPeakBytes: UInt64
     /// The sqlite3 shell dumping the rows the partner is served (see `PullBenchmark.sameRows`).
+    /// From the import's answer until stewardd was idle again (its tidy-up after an import).
+    var settledNanoseconds: UInt64
     var shellRows: Int
     var shellNanoseconds: UInt64
     /// The sqlite3 shell dumping the whole users table, every column, for reference.
@@ -124,7 +144,8 @@ struct PullReport {
         let newConnections = (single.passes + concurrent.passes).reduce(0) { $0 + $1.newConnections }
         return [
             "steward-bench pull (N=\(Figure.grouped(students)) students, OneRoster 1.2 users, limit=1000, keep-alive TLS, \(StartupReport.buildKind))",
-            "stewardd imported \(Figure.grouped(rosterRows)) roster rows; RSS after the import \(Figure.mebibytes(afterImportBytes))",
+            "stewardd imported \(Figure.grouped(rosterRows)) roster rows, idle again \(seconds(settledNanoseconds)) after the import answered "
+                + "(staging discarded, WAL checkpointed); RSS then \(Figure.mebibytes(afterImportBytes))",
             "each partner's view: \(Figure.grouped(view?.records ?? 0)) users (students and teachers), \(view?.pageNanoseconds.count ?? 0) pages, "
                 + String(format: "%.1f MB of JSON", Double(view?.bytes ?? 0) / 1e6),
             Figure.line("1 partner:", 12, roundLine(single, peakBytes: singlePeakBytes)),

@@ -2,6 +2,7 @@ import ConnectorKit
 import Foundation
 @testable import OneRosterConnector
 import ConnectorTestSupport
+import StewardCore
 import Testing
 
 // The OneRoster connector's parts, one by one: the filter grammar, the mapping of view fields
@@ -61,6 +62,37 @@ enum OneRosterFixture {
 }
 
 @Suite struct OneRosterMappingTests {
+    /// A user as `UserWriter` writes it is byte for byte the object path's: every property
+    /// present or absent, lists empty or long, values that need escaping, both versions.
+    @Test func theUserWriterWritesExactlyWhatTheObjectPathEncodes() throws {
+        var random = SplitMix64(seed: 61)
+        let texts = ["Ann", "", "O'Brien \"Jr\"", "back\\slash", "tab\tnew\nline", "Élodie 北京", "\u{01}ctl", "sch-0001", "a/b"]
+        let fields: [(String, Bool)] = [("given_name", false), ("family_name", false), ("family_initial", false), ("middle_name", false),
+                                        ("preferred_name", false), ("grade", true), ("school", true), ("email", false), ("phone", false),
+                                        ("sms", false), ("username", false), ("state_id", false), ("student_number", false),
+                                        ("sections", true)]
+        for version in [OneRosterVersion.v1p1, .v1p2] {
+            let mapping = Mapping(version: version) { $0 == 4 ? "2026-11-29T12:00:00Z" : nil }
+            var records: [SharedViewRecord] = []
+            for index in 0..<400 {
+                var values: [String: SharedFieldValue] = [:]
+                for (name, isList) in fields where Int.random(in: 0..<100, using: &random) < 60 {
+                    values[name] = isList
+                        ? .list((0..<Int.random(in: 0...3, using: &random)).map { _ in texts.randomElement(using: &random)! })
+                        : .text(texts.randomElement(using: &random)!)
+                }
+                let kind = [SharedRecordKind.student, .teacher, .administrator, .aide].randomElement(using: &random)!
+                records.append(SharedViewRecord(id: "id-\(index)", kind: kind, fields: values, version: Int64.random(in: 1...5, using: &random)))
+            }
+            var writer = UserWriter(mapping: mapping)
+            let written = writer.page(records)
+            let encoded = JSONValue.encode(["users": .array(records.map { .object(mapping.object($0, as: .user)) })])
+            #expect(String(decoding: written, as: UTF8.self) == String(decoding: encoded, as: UTF8.self), "\(version)")
+            #expect(written == encoded, "\(version)")
+            #expect((try? JSONSerialization.jsonObject(with: Data(written))) != nil)
+        }
+    }
+
     @Test func aStudentBecomesAUserWithOnlyGrantedPropertiesAndEmptyRequiredOnes() {
         let record = SharedViewRecord(id: "p1", kind: .student, fields: [
             "given_name": .text("Ann"), "grade": .list(["03"]), "school": .list(["sch-1", "sch-2"]), "state_id": .text("S9"),

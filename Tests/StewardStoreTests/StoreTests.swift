@@ -130,3 +130,48 @@ func temporaryDirectory() -> String {
         ])
     }
 }
+
+extension DisclosureRecordTests {
+    /// Runs `sql` on the store's database with the sqlite3 shell.
+    static func shell(_ directory: String, _ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [directory + "/steward.db", sql]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "sqlite3 \(sql)")
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func whereAPartnersFeedStartsIsKeptWithItsDisclosuresAndCarriedOverByMigration9() throws {
+        let directory = temporaryDirectory()
+        var store = try Store(stateDirectory: directory)
+        try store.write { db throws(StewardError) in
+            for (partner, version) in [("gradebook", Int64(5)), ("gradebook", 3), ("gradebook", 4), ("homework", 7)] {
+                try DisclosureRecords.record(partner: partner, persons: [("stu-1", "student")], fields: ["given_name"],
+                                             rosterVersion: version, db: db)
+            }
+        }
+        func firsts() throws -> [Int64?] {
+            try store.read { db throws(StewardError) in
+                [try DisclosureRecords.firstVersion(sentTo: "gradebook", db: db), try DisclosureRecords.firstVersion(sentTo: "homework", db: db),
+                 try DisclosureRecords.firstVersion(sentTo: "never", db: db)]
+            }
+        }
+        #expect(try firsts() == [3, 7, nil])
+        store.close()
+        // A store of schema 8: no starts table, the index by partner and version.
+        _ = try Self.shell(directory, """
+            DROP TABLE disclosure_starts; CREATE INDEX disclosures_partner_version ON disclosures(partner, roster_version);
+            PRAGMA user_version=8;
+            """)
+        store = try Store(stateDirectory: directory)
+        defer { store.close() }
+        #expect(try store.currentSchemaVersion() == Store.schemaVersion)
+        #expect(try firsts() == [3, 7, nil])
+        #expect(try Self.shell(directory, "SELECT count(*) FROM sqlite_master WHERE name = 'disclosures_partner_version'") == "0")
+    }
+}

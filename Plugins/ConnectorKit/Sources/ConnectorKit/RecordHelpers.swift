@@ -30,30 +30,33 @@ public enum JSONString {
     /// characters as `\u00XX`, everything else as UTF-8. A text that needs no escape is copied
     /// whole.
     public static func append(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        appendContents(text, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `text` escaped as inside a JSON string, without the quotes: for a string a
+    /// connector writes in parts (a path, then an id).
+    public static func appendContents(_ text: String, to out: inout [UInt8]) {
         var text = text
         text.withUTF8 { bytes in
-            out.append(UInt8(ascii: "\""))
             var clean = true
             for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
                 clean = false
                 break
             }
-            if clean {
-                out.append(contentsOf: bytes)
-            } else {
-                for byte in bytes {
-                    switch byte {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
-                    case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-                    case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-                    case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-                    case 0..<0x20: out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                           hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
-                    default: out.append(byte)
-                    }
+            guard !clean else { return out.append(contentsOf: bytes) }
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
+                case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                case 0..<0x20: out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                       hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
+                default: out.append(byte)
                 }
             }
-            out.append(UInt8(ascii: "\""))
         }
     }
 }
