@@ -93,7 +93,11 @@ public final class RosterViewReader: RosterReading {
             rows.append(person)
             agents.append(agentIds)
         }
-        try complete(&rows, agents: agents, sections: withSections)
+        // Read in order without a list of sections or a version to pass, the page is every
+        // person of its role from the first to the last: their enrollments and demographics
+        // are read as that stretch of ids, not one lookup per person.
+        let stretch = sections == nil && modifiedSince == nil ? rows.first.map { ($0.sourcedId, rows[rows.count - 1].sourcedId) } : nil
+        try complete(&rows, agents: agents, sections: withSections, stretch: stretch)
         return rows
     }
 
@@ -126,12 +130,16 @@ public final class RosterViewReader: RosterReading {
     /// When this reader works out versions, each person's `modifiedImport` becomes their version
     /// (see `personVersion`): the newest of their users row, their enrollments and their
     /// demographics row.
+    ///
+    /// `stretch` is the first and last sourcedId when `rows` are every person of their role
+    /// between the two, in sourcedId order.
     private func complete(_ rows: inout [RosterPerson], agents: [[String]], sections withSections: Bool,
-                          details: Bool = true) throws(StewardError) {
-        let ids = rows.map(\.sourcedId)
-        let enrolled = withSections || withVersions ? try enrollmentsOf(ids, classes: withSections) : (sections: [:], versions: [:])
+                          details: Bool = true, stretch: (String, String)? = nil) throws(StewardError) {
+        let batch = PersonBatch(ids: rows.map(\.sourcedId), stretch: stretch)
+        let ids = batch.ids
+        let enrolled = withSections || withVersions ? try enrollmentsOf(batch, classes: withSections) : (sections: [:], versions: [:])
         let demographics = details && withDemographics ? try demographics(of: ids) : [:]
-        let demographicVersions = withVersions ? try demographicVersions(of: ids) : [:]
+        let demographicVersions = withVersions ? try demographicVersions(of: batch) : [:]
         let guardians = details && withGuardians ? try guardians(Array(Set(agents.joined()))) : [:]
         for index in rows.indices {
             let id = rows[index].sourcedId
@@ -206,14 +214,14 @@ public final class RosterViewReader: RosterReading {
 
     /// The newest `modified_import` of each of `persons`' enrollments, and with `classes` the
     /// classes they are enrolled in, by person.
-    private func enrollmentsOf(_ persons: [String], classes: Bool) throws(StewardError)
+    private func enrollmentsOf(_ persons: PersonBatch, classes: Bool) throws(StewardError)
         -> (sections: [String: [RosterPerson.SectionRef]], versions: [String: Int64]) {
         var sections: [String: [RosterPerson.SectionRef]] = [:]
         var versions: [String: Int64] = [:]
         guard classes else {
             try forEachRow("""
-                SELECT "userSourcedId", max(modified_import) FROM roster_enrollments WHERE "userSourcedId" IN (?…) GROUP BY 1
-                """, ids: persons) { query in versions[query.text(0) ?? ""] = query.int(1) }
+                SELECT "userSourcedId", max(modified_import) FROM roster_enrollments WHERE "userSourcedId" IN (?…) GROUP BY 1 ORDER BY 1
+                """, persons) { query in versions[query.text(0) ?? ""] = query.int(1) }
             return (sections, versions)
         }
         // Every enrollment dates its person, whether or not its class is there, as in
@@ -229,7 +237,7 @@ public final class RosterViewReader: RosterReading {
         try forEachRow("""
             SELECT "userSourcedId", "classSourcedId", modified_import FROM roster_enrollments
             WHERE "userSourcedId" IN (?…) ORDER BY "userSourcedId", "classSourcedId"
-            """, ids: persons) { query in
+            """, persons) { query in
             let rowPerson = query.text(0) ?? ""
             if rowPerson != person {
                 keep()
@@ -253,12 +261,39 @@ public final class RosterViewReader: RosterReading {
     }
 
     /// The `modified_import` of each of `persons`' demographics rows, for those who have one.
-    private func demographicVersions(of persons: [String]) throws(StewardError) -> [String: Int64] {
+    private func demographicVersions(of persons: PersonBatch) throws(StewardError) -> [String: Int64] {
         var versions: [String: Int64] = [:]
-        try forEachRow("SELECT \"sourcedId\", modified_import FROM roster_demographics WHERE \"sourcedId\" IN (?…)", ids: persons) { query in
+        try forEachRow("""
+            SELECT "sourcedId", modified_import FROM roster_demographics WHERE "sourcedId" IN (?…) ORDER BY "sourcedId"
+            """, persons) { query in
             versions[query.text(0) ?? ""] = query.int(1)
         }
         return versions
+    }
+
+    /// The persons a completion reads about: their ids in sourcedId order and, when they are
+    /// every person of their role from the first to the last, that stretch.
+    private struct PersonBatch {
+        var ids: [String]
+        var stretch: (String, String)?
+    }
+
+    /// Runs `sql`, whose `(?…)` stands for the batch's ids and whose rows come in order of the
+    /// person in their first column, and hands `row` each row about a person of the batch. A
+    /// stretch is read as one range (`BETWEEN`), and the rows of persons of other roles within
+    /// it are passed over by walking the batch alongside; other batches go by lists of ids.
+    private func forEachRow(_ sql: String, _ persons: PersonBatch, _ row: (Statement) -> Void) throws(StewardError) {
+        guard let (first, last) = persons.stretch else { return try forEachRow(sql, ids: persons.ids, row) }
+        let query = try statement(sql.replacingOccurrences(of: "IN (?…)", with: "BETWEEN ?1 AND ?2"))
+        try query.bind([.text(first), .text(last)])
+        var position = 0
+        let ids = persons.ids
+        while try query.step() {
+            guard let person = query.text(0) else { continue }
+            // Both in SQLite's order (bytes); each row's person is at or after the last one's.
+            while position < ids.count, ids[position].utf8.lexicographicallyPrecedes(person.utf8) { position += 1 }
+            if position < ids.count, ids[position].utf8.elementsEqual(person.utf8) { row(query) }
+        }
     }
 
     /// The demographics row of each of `persons` that has one, by person.

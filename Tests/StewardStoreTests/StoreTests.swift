@@ -175,3 +175,48 @@ extension DisclosureRecordTests {
         #expect(try Self.shell(directory, "SELECT count(*) FROM sqlite_master WHERE name = 'disclosures_partner_version'") == "0")
     }
 }
+
+@Suite struct RosterViewReaderTests {
+    /// Students and teachers whose ids interleave (as a SIS's GUIDs do): a page of one role read
+    /// in order is completed from the stretch of ids it spans, and must take only its own
+    /// persons' enrollments and demographics, exactly as reading them by id does.
+    @Test func aPageReadAsAStretchOfIdsTakesOnlyItsOwnPersonsRows() throws {
+        let store = try Store(stateDirectory: temporaryDirectory())
+        defer { store.close() }
+        let roles = ["a1": "student", "a2": "teacher", "a3": "student", "a4": "guardian", "a5": "teacher", "a6": "student"]
+        try store.write { db throws(StewardError) in
+            for (id, role) in roles {
+                try db.prepare("INSERT INTO roster_users (\"sourcedId\", \"role\", \"givenName\", created_import, modified_import) VALUES (?, ?, ?, 1, 1)")
+                    .run([.text(id), .text(role), .text("Name \(id)")])
+            }
+            for (index, section) in ["c1", "c2", "c3"].enumerated() {
+                try db.prepare("INSERT INTO roster_classes (\"sourcedId\", \"schoolSourcedId\", \"grades\", created_import, modified_import) VALUES (?, 's1', ?, 1, 1)")
+                    .run([.text(section), .text(index == 0 ? "03" : "04,05")])
+            }
+            // Every person in every class but a4; each enrollment of its own version.
+            var version: Int64 = 2
+            for id in roles.keys.sorted() where id != "a4" {
+                for section in ["c1", "c2", "c3"] where !(id == "a3" && section == "c2") {
+                    try db.prepare("INSERT INTO roster_enrollments (\"sourcedId\", \"classSourcedId\", \"userSourcedId\", created_import, modified_import) VALUES (?, ?, ?, 1, ?)")
+                        .run([.text("e-\(id)-\(section)"), .text(section), .text(id), .int(version)])
+                    version += 1
+                }
+                try db.prepare("INSERT INTO roster_demographics (\"sourcedId\", \"sex\", created_import, modified_import) VALUES (?, 'F', 1, ?)")
+                    .run([.text(id), .int(id == "a2" ? 99 : 5)])
+            }
+        }
+        try store.read { db throws(StewardError) in
+            let reader = RosterViewReader(db: db, fields: Set(FieldCatalogue.all))
+            for role in ["student", "teacher"] {
+                let paged = try reader.people(roles: [role], sections: nil, after: nil, limit: 10, modifiedSince: nil)
+                let byId = try reader.people(ids: paged.map(\.sourcedId), scopeOnly: false)
+                #expect(paged.map(\.sourcedId) == roles.filter { $0.value == role }.keys.sorted())
+                #expect(paged == byId.sorted { $0.sourcedId < $1.sourcedId }, "\(role)")
+                #expect(paged.allSatisfy { $0.sections.count == ($0.sourcedId == "a3" ? 2 : 3) })
+            }
+            let students = try reader.people(roles: ["student"], sections: nil, after: nil, limit: 10, modifiedSince: nil)
+            // a2 (a teacher between them) has the newest demographics: no student takes its version.
+            #expect(students.map(\.modifiedImport) == [5, 9, 15])
+        }
+    }
+}
