@@ -36,12 +36,12 @@ public enum Digest {
 extension Array where Element == UInt8 {
     /// Lowercase hexadecimal.
     public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits: StaticString = "0123456789abcdef"
         var out = [UInt8]()
         out.reserveCapacity(count * 2)
         for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+            out.append(digits.utf8Start[Int(byte >> 4)])
+            out.append(digits.utf8Start[Int(byte & 0x0f)])
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -78,9 +78,26 @@ public struct DistrictSecret: Sendable, CustomStringConvertible {
     /// both, cut to 128 bits, hexadecimal. Stable across restarts and reloads; different for every
     /// partner, so two partners cannot join their data on it.
     public func pseudonym(partner: String, sourcedId: String) -> String {
-        let message = Array("steward/pseudonym/v1\u{0}\(partner)\u{0}\(sourcedId)".utf8)
-        return Array(pseudonymKey.mac(message).prefix(16)).hex
+        var message: [UInt8] = []
+        message.reserveCapacity(Self.pseudonymLabel.count + partner.utf8.count + sourcedId.utf8.count + 1)
+        message += Self.pseudonymLabel
+        message += partner.utf8
+        message.append(0)
+        message += sourcedId.utf8
+        let mac = pseudonymKey.mac(message)
+        // The first 16 bytes as 32 lowercase hex digits, written in place.
+        return String(unsafeUninitializedCapacity: 32) { text in
+            for index in 0..<16 {
+                text[2 * index] = Self.hexDigits[Int(mac[index] >> 4)]
+                text[2 * index + 1] = Self.hexDigits[Int(mac[index] & 0x0f)]
+            }
+            return 32
+        }
     }
+
+    /// `steward/pseudonym/v1` and a NUL: what every pseudonym's message starts with.
+    private static let pseudonymLabel = Array("steward/pseudonym/v1\u{0}".utf8)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// A sealing key for `purpose`, derived from the secret, so no two uses share a key.
     public func sealingKey(purpose: String) -> SealingKey {

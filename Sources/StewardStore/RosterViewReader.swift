@@ -137,16 +137,18 @@ public final class RosterViewReader: RosterReading {
                           details: Bool = true, stretch: (String, String)? = nil) throws(StewardError) {
         let batch = PersonBatch(ids: rows.map(\.sourcedId), stretch: stretch)
         let ids = batch.ids
-        let enrolled = withSections || withVersions ? try enrollmentsOf(batch, classes: withSections) : (sections: [:], versions: [:])
+        let enrolled = withSections || withVersions ? try enrollmentsOf(batch, classes: withSections) : nil
         let demographics = details && withDemographics ? try demographics(of: ids) : [:]
-        let demographicVersions = withVersions ? try demographicVersions(of: batch) : [:]
+        let demographicVersions = withVersions ? try demographicVersions(of: batch) : nil
         let guardians = details && withGuardians ? try guardians(Array(Set(agents.joined()))) : [:]
         for index in rows.indices {
-            let id = rows[index].sourcedId
-            rows[index].sections = enrolled.sections[id] ?? []
-            rows[index].demographics = demographics[id]
-            rows[index].guardians = agents[index].compactMap { guardians[$0] }
-            rows[index].modifiedImport = max(rows[index].modifiedImport, enrolled.versions[id] ?? 0, demographicVersions[id] ?? 0)
+            if let enrolled {
+                rows[index].sections = enrolled.sections[index]
+                rows[index].modifiedImport = max(rows[index].modifiedImport, enrolled.versions[index])
+            }
+            if let demographicVersions { rows[index].modifiedImport = max(rows[index].modifiedImport, demographicVersions[index]) }
+            if !demographics.isEmpty { rows[index].demographics = demographics[rows[index].sourcedId] }
+            if !guardians.isEmpty { rows[index].guardians = agents[index].compactMap { guardians[$0] } }
         }
     }
 
@@ -212,61 +214,45 @@ public final class RosterViewReader: RosterReading {
         }
     }
 
-    /// The newest `modified_import` of each of `persons`' enrollments, and with `classes` the
-    /// classes they are enrolled in, by person.
+    /// The newest `modified_import` of each of `persons`' enrollments (0 without any), and with
+    /// `classes` the classes they are enrolled in, in the batch's order.
     private func enrollmentsOf(_ persons: PersonBatch, classes: Bool) throws(StewardError)
-        -> (sections: [String: [RosterPerson.SectionRef]], versions: [String: Int64]) {
-        var sections: [String: [RosterPerson.SectionRef]] = [:]
-        var versions: [String: Int64] = [:]
+        -> (sections: [[RosterPerson.SectionRef]], versions: [Int64]) {
+        var versions = [Int64](repeating: 0, count: persons.ids.count)
         guard classes else {
             try forEachRow("""
                 SELECT "userSourcedId", max(modified_import) FROM roster_enrollments WHERE "userSourcedId" IN (?…) GROUP BY 1 ORDER BY 1
-                """, persons) { query in versions[query.text(0) ?? ""] = query.int(1) }
-            return (sections, versions)
+                """, persons) { query, index in versions[index] = query.int(1) }
+            return ([[RosterPerson.SectionRef]](repeating: [], count: persons.ids.count), versions)
         }
         // Every enrollment dates its person, whether or not its class is there, as in
         // `personVersion`. The enrollments come from the index by person alone; each class a
         // page names is then read once, not once per member.
-        var classIds: [String: [String]] = [:]
-        var person = "", personClasses: [String] = [], personVersion: Int64 = 0
-        func keep() {
-            guard !person.isEmpty else { return }
-            versions[person] = personVersion
-            if !personClasses.isEmpty { classIds[person] = personClasses }
-        }
+        var classIds = [[String]](repeating: [], count: persons.ids.count)
         try forEachRow("""
             SELECT "userSourcedId", "classSourcedId", modified_import FROM roster_enrollments
             WHERE "userSourcedId" IN (?…) ORDER BY "userSourcedId", "classSourcedId"
-            """, persons) { query in
-            let rowPerson = query.text(0) ?? ""
-            if rowPerson != person {
-                keep()
-                (person, personClasses, personVersion) = (rowPerson, [], 0)
-            }
-            personVersion = max(personVersion, query.int(2))
-            personClasses.append(query.text(1) ?? "")
+            """, persons) { query, index in
+            versions[index] = max(versions[index], query.int(2))
+            classIds[index].append(query.text(1) ?? "")
         }
-        keep()
         var classes: [String: RosterPerson.SectionRef] = [:]
         try forEachRow("SELECT \"sourcedId\", \"schoolSourcedId\", \"grades\" FROM roster_classes WHERE \"sourcedId\" IN (?…)",
-                       ids: Array(Set(classIds.values.joined()))) { query in
+                       ids: Array(Set(classIds.joined()))) { query in
             let id = query.text(0) ?? ""
             classes[id] = RosterPerson.SectionRef(sourcedId: id, school: query.text(1) ?? "", grades: ValueRules.items(query.text(2) ?? ""))
         }
-        for (person, ids) in classIds {
-            let found = ids.compactMap { classes[$0] }
-            if !found.isEmpty { sections[person] = found }
-        }
-        return (sections, versions)
+        return (classIds.map { ids in ids.compactMap { classes[$0] } }, versions)
     }
 
-    /// The `modified_import` of each of `persons`' demographics rows, for those who have one.
-    private func demographicVersions(of persons: PersonBatch) throws(StewardError) -> [String: Int64] {
-        var versions: [String: Int64] = [:]
+    /// The `modified_import` of each of `persons`' demographics rows (0 without one), in the
+    /// batch's order.
+    private func demographicVersions(of persons: PersonBatch) throws(StewardError) -> [Int64] {
+        var versions = [Int64](repeating: 0, count: persons.ids.count)
         try forEachRow("""
             SELECT "sourcedId", modified_import FROM roster_demographics WHERE "sourcedId" IN (?…) ORDER BY "sourcedId"
-            """, persons) { query in
-            versions[query.text(0) ?? ""] = query.int(1)
+            """, persons) { query, index in
+            versions[index] = query.int(1)
         }
         return versions
     }
@@ -278,21 +264,28 @@ public final class RosterViewReader: RosterReading {
         var stretch: (String, String)?
     }
 
-    /// Runs `sql`, whose `(?…)` stands for the batch's ids and whose rows come in order of the
-    /// person in their first column, and hands `row` each row about a person of the batch. A
-    /// stretch is read as one range (`BETWEEN`), and the rows of persons of other roles within
-    /// it are passed over by walking the batch alongside; other batches go by lists of ids.
-    private func forEachRow(_ sql: String, _ persons: PersonBatch, _ row: (Statement) -> Void) throws(StewardError) {
-        guard let (first, last) = persons.stretch else { return try forEachRow(sql, ids: persons.ids, row) }
+    /// Runs `sql`, whose `(?…)` stands for the batch's ids and whose first column is a person's
+    /// sourcedId, and hands `row` each row about a person of the batch with that person's index
+    /// in it. A stretch is read as one range (`BETWEEN`), in order, and the rows of persons of
+    /// other roles within it are passed over by walking the batch alongside; other batches go
+    /// by lists of ids.
+    private func forEachRow(_ sql: String, _ persons: PersonBatch, _ row: (Statement, Int) -> Void) throws(StewardError) {
+        let ids = persons.ids
+        guard let (first, last) = persons.stretch else {
+            // An id may stand twice in a list asked for: each place gets the row.
+            let places = Dictionary(grouping: ids.indices, by: { ids[$0] })
+            return try forEachRow(sql, ids: Array(places.keys)) { query in
+                for position in query.text(0).flatMap({ places[$0] }) ?? [] { row(query, position) }
+            }
+        }
         let query = try statement(sql.replacingOccurrences(of: "IN (?…)", with: "BETWEEN ?1 AND ?2"))
         try query.bind([.text(first), .text(last)])
         var position = 0
-        let ids = persons.ids
         while try query.step() {
             guard let person = query.text(0) else { continue }
             // Both in SQLite's order (bytes); each row's person is at or after the last one's.
             while position < ids.count, ids[position].utf8.lexicographicallyPrecedes(person.utf8) { position += 1 }
-            if position < ids.count, ids[position].utf8.elementsEqual(person.utf8) { row(query) }
+            if position < ids.count, ids[position].utf8.elementsEqual(person.utf8) { row(query, position) }
         }
     }
 

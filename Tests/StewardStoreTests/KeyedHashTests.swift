@@ -183,6 +183,14 @@ import Testing
         #expect(secret.pseudonym(partner: "ab", sourcedId: "c") != secret.pseudonym(partner: "a", sourcedId: "bc"))
     }
 
+    /// A partner's ids never change between releases: these values were computed outside
+    /// Steward (Python's `hmac` over the same message), and pin the message's layout.
+    @Test func aPseudonymIsTheFirst128BitsOfHMACSHA256OverTheLabelPartnerAndId() {
+        let secret = DistrictSecret(bytes: [UInt8](repeating: 7, count: 32))
+        #expect(secret.pseudonym(partner: "mathfacts", sourcedId: "stu-0000001") == "80c0467bfdc5f12af24ebd179e2ef3ba")
+        #expect(secret.pseudonym(partner: "mathfacts", sourcedId: "Élodie-北京") == "a1be8fdee4aeae210216ed398900cd0c")
+    }
+
     @Test func sealingKeysForDifferentPurposesDoNotOpenEachOthersTokens() {
         let secret = DistrictSecret(bytes: (0..<32).map { UInt8($0) })
         let token = secret.sealingKey(purpose: "cursor").seal(Array("stu-0000001".utf8))
