@@ -12,27 +12,32 @@ public final class RosterViewReader: RosterReading {
     /// Whether persons carry their version (see `personVersion`): records do; counts and
     /// members, which are ids only, need not.
     private let withVersions: Bool
+    /// The person columns this reader decodes (see `neededColumns`).
+    private let neededColumns: [Bool]
     private var statements: [String: Statement] = [:]
 
     /// Reads demographics and guardians only when a view can use them, so a directory-only view
-    /// does not read protected data at all.
+    /// does not read protected data at all; of the users row, it decodes the columns that decide
+    /// scope and those the view's fields come from.
     public init(db: Database, fields: Set<Field>) {
         self.db = db
         withDemographics = fields.contains { $0.tier == .demographic }
         withGuardians = fields.contains { $0.tier == .guardian }
         withSections = true
         withVersions = true
+        neededColumns = Self.neededColumns(for: fields)
     }
 
     /// For counting a view: reads no demographics or guardians, and a person's enrollments only
     /// when the scope depends on them (adopted sections, or a grade-limited grant's teachers).
-    /// The users row itself is read whole; persons' versions are not worked out.
+    /// Of the users row, only what decides scope is decoded; persons' versions are not worked out.
     public init(db: Database, scopeOf policy: SharingPolicy) {
         self.db = db
         withDemographics = false
         withGuardians = false
         withSections = policy.adoptedSections != nil || policy.grades != nil
         withVersions = false
+        neededColumns = Self.neededColumns(for: [])
     }
 
     private func statement(_ sql: String) throws(StewardError) -> Statement {
@@ -89,7 +94,7 @@ public final class RosterViewReader: RosterReading {
         var rows: [RosterPerson] = []
         var agents: [[String]] = []
         while try query.step() {
-            let (person, agentIds) = Self.person(query)
+            let (person, agentIds) = Self.person(query, needed: neededColumns)
             rows.append(person)
             agents.append(agentIds)
         }
@@ -101,9 +106,10 @@ public final class RosterViewReader: RosterReading {
         return rows
     }
 
-    /// A `personColumns` row: the person, and the ids in their `agentSourcedIds`.
-    private static func person(_ query: Statement) -> (RosterPerson, [String]) {
-        func text(_ column: Int32) -> String { query.text(column) ?? "" }
+    /// A `personColumns` row: the person, and the ids in their `agentSourcedIds`. Columns that
+    /// no field of this reader's view is read from are left empty (`needed`, by column).
+    private static func person(_ query: Statement, needed: [Bool]) -> (RosterPerson, [String]) {
+        func text(_ column: Int32) -> String { needed[Int(column)] ? query.text(column) ?? "" : "" }
         func list(_ column: Int32) -> [String] { ValueRules.items(text(column)) }
         return (RosterPerson(
             sourcedId: text(0), role: text(1), schools: list(2), grades: list(3), givenName: text(4), familyName: text(5),
@@ -111,11 +117,27 @@ public final class RosterViewReader: RosterReading {
             username: text(11), identifier: text(12), userIds: text(13), modifiedImport: query.int(15)), list(14))
     }
 
+    /// Which `personColumns` a view of `fields` needs: the ones that decide scope (id, role,
+    /// schools, grades) always, the others only for the fields read from them.
+    static func neededColumns(for fields: Set<Field>?) -> [Bool] {
+        let sources: [String: [String]] = [
+            "givenName": ["given_name"], "familyName": ["family_name", "family_initial"], "middleName": ["middle_name"],
+            "preferredGivenName": ["preferred_name"], "email": ["email"], "phone": ["phone"], "sms": ["sms"],
+            "username": ["username"], "identifier": ["student_number"], "userIds": ["state_id"],
+            "agentSourcedIds": ["guardian_names", "guardian_contacts"],
+        ]
+        let names = fields.map { Set($0.map(\.name)) }
+        return personColumns.map { column in
+            guard let reading = sources[column] else { return true }
+            return names.map { !$0.isDisjoint(with: reading) } ?? true
+        }
+    }
+
     public func people(ids: [String], scopeOnly: Bool) throws(StewardError) -> [RosterPerson] {
         var rows: [RosterPerson] = []
         var agents: [[String]] = []
         try forEachRow(Self.personSelect + " WHERE u.\"sourcedId\" IN (?…)", ids: ids) { query in
-            let (person, agentIds) = Self.person(query)
+            let (person, agentIds) = Self.person(query, needed: neededColumns)
             rows.append(person)
             agents.append(agentIds)
         }
