@@ -51,9 +51,10 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         let key = ReadAhead.Key(partner: partner, kind: kind, after: after, limit: request.limit, changedSince: request.changedSince,
                                 rosterVersion: rosterVersion)
         let page: StewardCore.SharedView.Page, records: [SharedViewRecord]
-        if let ahead = readAhead?.take(key, policy: view.policy) {
+        if let readAhead, let ahead = readAhead.take(key, policy: view.policy) {
             versionRead.withLock { $0 = max($0, ahead.versionRead) }
             (page, records) = (ahead.page, ahead.converted)
+            readAhead.retire(ahead, of: partner)
         } else {
             page = try reading { db throws(StewardError) in try Self.readPage(key, view: view, db: db) }
             records = page.records.map(Self.convert)

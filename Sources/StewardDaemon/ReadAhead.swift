@@ -66,11 +66,30 @@ final class ReadAhead: Sendable {
     let capacity: Int
     let cores: Int
     let lifetime: TimeInterval
+    /// The threads pages are read on, a partner always on the same one.
+    private let workers: [Worker]
 
     init(cores: Int = Store.readerCount, capacity: Int = 64, lifetime: TimeInterval = 30) {
         self.cores = cores
         self.capacity = capacity
         self.lifetime = lifetime
+        workers = (0..<max(1, cores - 1)).map { Worker(name: "steward.read-ahead.\($0)") }
+    }
+
+    deinit { for worker in workers { worker.stop() } }
+
+    private func worker(for partner: String) -> Worker {
+        // FNV-1a: the same partner on the same thread from run to run.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in partner.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return workers[Int(hash % UInt64(workers.count))]
+    }
+
+    /// Hands back a page a request was answered with, once the request is done with it: its
+    /// memory is released on the thread that read it (the allocator's per-thread arenas then
+    /// take no lock shared between the two), after that thread's next page or when idle.
+    func retire(_ page: Page, of partner: String) {
+        worker(for: partner).retire(page)
     }
 
     /// Marks a request as running while `body` answers it.
@@ -109,11 +128,63 @@ final class ReadAhead: Sendable {
             return true
         }
         guard started else { return }
-        DispatchQueue.global().async { [self] in
+        worker(for: key.partner).run { [self] in
             let page = read()
             entry.result.withLock { $0 = page }
             entry.done.signal()
             state.withLock { $0.busy -= 1 }
+        }
+    }
+
+    /// One thread that reads pages ahead, one after another, and releases the pages handed back
+    /// to it: after each read (those handed back before it started, which their requests have
+    /// most likely finished with), and when it has had nothing to do for a tenth of a second.
+    private final class Worker: Sendable {
+        private struct Queue {
+            var jobs: [@Sendable () -> Void] = []
+            var retired: [Page] = []
+            var stopped = false
+        }
+
+        private let queue = Mutex(Queue())
+        private let wake = DispatchSemaphore(value: 0)
+
+        /// The thread holds its worker until `stop()`.
+        init(name: String) {
+            let thread = Thread { [self] in loop() }
+            thread.name = name
+            thread.start()
+        }
+
+        func run(_ job: @escaping @Sendable () -> Void) {
+            queue.withLock { $0.jobs.append(job) }
+            wake.signal()
+        }
+
+        func retire(_ page: Page) { queue.withLock { $0.retired.append(page) } }
+
+        func stop() {
+            queue.withLock { $0.stopped = true }
+            wake.signal()
+        }
+
+        private func loop() {
+            while true {
+                let idle = wake.wait(timeout: .now() + .milliseconds(100)) == .timedOut
+                let (job, stopped, retiredBefore) = queue.withLock { queue in
+                    (queue.jobs.isEmpty ? nil : queue.jobs.removeFirst(), queue.stopped, queue.retired.count)
+                }
+                if stopped { return }
+                job?()
+                // Released here, outside the lock; pages handed back while the job ran wait for the next.
+                let released = queue.withLock { queue in
+                    let count = idle ? queue.retired.count : retiredBefore
+                    let released = Array(queue.retired.prefix(count))
+                    queue.retired.removeFirst(count)
+                    return released
+                }
+                _ = consume released
+            }
         }
     }
 
