@@ -46,8 +46,43 @@ struct UserWriter {
     }
 
     /// One user, members in code-point order of their keys.
+    /// The view fields a user is written from, taken from its record in one pass over its
+    /// fields (a record holds a handful; looking each property up would hash a dozen names).
+    private struct UserFields {
+        var givenName: String?, familyName: String?, familyInitial: String?, middleName: String?, preferredName: String?
+        var email: String?, phone: String?, sms: String?, username: String?, studentNumber: String?, stateId: String?
+        var grades: [String] = [], schools: [String] = []
+
+        init(_ fields: [String: SharedFieldValue]) {
+            for (name, value) in fields {
+                // As RecordFields reads them: a text is its first non-empty item, a list all its items.
+                let text: String?, list: [String]
+                switch value {
+                case .text(let value): (text, list) = (value.isEmpty ? nil : value, value.isEmpty ? [] : [value])
+                case .list(let values): (text, list) = (values.first { !$0.isEmpty }, values)
+                }
+                switch name {
+                case "given_name": givenName = text
+                case "family_name": familyName = text
+                case "family_initial": familyInitial = text
+                case "middle_name": middleName = text
+                case "preferred_name": preferredName = text
+                case "email": email = text
+                case "phone": phone = text
+                case "sms": sms = text
+                case "username": username = text
+                case "student_number": studentNumber = text
+                case "state_id": stateId = text
+                case "grade": grades = list
+                case "school": schools = list
+                default: break
+                }
+            }
+        }
+    }
+
     mutating func write(_ record: SharedViewRecord, to out: inout [UInt8]) {
-        let fields = RecordFields(record.fields)
+        let fields = UserFields(record.fields)
         var first = true
         func raw(_ text: StaticString) { Self.append(text, to: &out) }
         func key(_ name: StaticString) {
@@ -87,25 +122,25 @@ struct UserWriter {
             raw(#","type":"org"}"#)
         }
         let v1p2 = mapping.version == .v1p2
-        let schools = fields.list("school")
+        let schools = fields.schools
         text("dateLastModified", date(record.version))
-        text("email", fields.text("email"))
+        text("email", fields.email)
         text("enabledUser", "true")
-        text("familyName", fields.text("family_name") ?? "")
-        text("givenName", fields.text("given_name") ?? "")
-        let grades = fields.list("grade")
+        text("familyName", fields.familyName ?? "")
+        text("givenName", fields.givenName ?? "")
+        let grades = fields.grades
         if !grades.isEmpty {
             key("grades")
             list(grades)
         }
-        text("identifier", fields.text("student_number"))
-        if let initial = fields.text("family_initial") {
+        text("identifier", fields.studentNumber)
+        if let initial = fields.familyInitial {
             key("metadata")
             raw(#"{"familyInitial":"#)
             JSONString.append(initial, to: &out)
             out.append(UInt8(ascii: "}"))
         }
-        text("middleName", fields.text("middle_name"))
+        text("middleName", fields.middleName)
         if !v1p2 {
             key("orgs")
             out.append(UInt8(ascii: "["))
@@ -115,8 +150,8 @@ struct UserWriter {
             }
             out.append(UInt8(ascii: "]"))
         }
-        text("phone", fields.text("phone"))
-        if v1p2 { text("preferredFirstName", fields.text("preferred_name")) }
+        text("phone", fields.phone)
+        if v1p2 { text("preferredFirstName", fields.preferredName) }
         if v1p2 {
             // An org is required in each role; with `school` withheld the org is left empty.
             key("roles")
@@ -134,16 +169,16 @@ struct UserWriter {
         } else {
             text("role", record.kind.rawValue)
         }
-        text("sms", fields.text("sms"))
+        text("sms", fields.sms)
         text("sourcedId", record.id)
         text("status", "active")
-        if let stateId = fields.text("state_id") {
+        if let stateId = fields.stateId {
             key("userIds")
             raw(#"[{"identifier":"#)
             JSONString.append(stateId, to: &out)
             raw(#","type":"state"}]"#)
         }
-        text("username", fields.text("username"))
+        text("username", fields.username)
         out.append(UInt8(ascii: "}"))
     }
 }

@@ -306,8 +306,26 @@ public final class RosterViewReader: RosterReading {
         while try query.step() {
             guard let person = query.text(0) else { continue }
             // Both in SQLite's order (bytes); each row's person is at or after the last one's.
-            while position < ids.count, ids[position].utf8.lexicographicallyPrecedes(person.utf8) { position += 1 }
-            if position < ids.count, ids[position].utf8.elementsEqual(person.utf8) { row(query, position) }
+            var order = -1
+            while position < ids.count {
+                order = Self.compareBytes(ids[position], person)
+                guard order < 0 else { break }
+                position += 1
+            }
+            if order == 0 { row(query, position) }
+        }
+    }
+
+    /// `a` and `b` compared as SQLite's BINARY collation does (their UTF-8 bytes): negative,
+    /// zero or positive.
+    private static func compareBytes(_ a: String, _ b: String) -> Int {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let common = min(x.count, y.count)
+                let order = common == 0 ? 0 : Int(memcmp(x.baseAddress!, y.baseAddress!, common))
+                return order != 0 ? order : x.count - y.count
+            }
         }
     }
 

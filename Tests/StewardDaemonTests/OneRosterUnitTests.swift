@@ -77,7 +77,8 @@ enum OneRosterFixture {
             for index in 0..<400 {
                 var values: [String: SharedFieldValue] = [:]
                 for (name, isList) in fields where Int.random(in: 0..<100, using: &random) < 60 {
-                    values[name] = isList
+                    // Mostly as the view holds them; now and then the other way, as a view may.
+                    values[name] = isList != (Int.random(in: 0..<100, using: &random) < 15)
                         ? .list((0..<Int.random(in: 0...3, using: &random)).map { _ in texts.randomElement(using: &random)! })
                         : .text(texts.randomElement(using: &random)!)
                 }
