@@ -71,7 +71,8 @@ struct PullGateway: Sendable {
         let scopes = grant.scopes.intersection(access.scopes)
         policy.fields.formIntersection(OAuthScope.fields(for: scopes))
         let view = ConnectorSharedView(
-            view: StewardCore.SharedView(policy: policy, pseudonym: PseudonymMemo(secret: secret, partner: grant.partner).pseudonym),
+            view: StewardCore.SharedView(policy: policy, pseudonym: PseudonymMemo(secret: secret, partner: grant.partner).pseudonym,
+                                         personPseudonym: { [secret, partner = grant.partner] in secret.pseudonym(partner: partner, sourcedId: $0) }),
             store: store, secret: secret, rosterVersion: access.rosterVersion, indexes: indexes, readAhead: readAhead)
         let recorder = SentRecords()
         let answer = connector.serve(PartnerRequest(

@@ -72,16 +72,23 @@ public protocol RosterReading {
 public struct SharedView: Sendable {
     public let policy: SharingPolicy
     private let pseudonym: @Sendable (String) -> String
+    /// The pseudonym of a person's own id: computed once per record, so not worth a memo.
+    private let personPseudonym: @Sendable (String) -> String
     /// The person fields the policy grants, worked out once per view rather than once per field
     /// of every record.
     private let personFields: [PersonField]
     /// Whether ids are the district's own: a district application granted `sis_id`.
     private let realIds: Bool
 
-    /// `pseudonym` maps a sourcedId to the partner's pairwise id (a keyed hash in the daemon).
-    public init(policy: SharingPolicy, pseudonym: @escaping @Sendable (String) -> String) {
+    /// `pseudonym` maps a sourcedId to the partner's pairwise id (a keyed hash in the daemon);
+    /// `personPseudonym`, when given, is the same map for persons' own ids, which each page
+    /// names once (the daemon remembers `pseudonym`'s answers for the sections a page names
+    /// again and again, and computes these directly).
+    public init(policy: SharingPolicy, pseudonym: @escaping @Sendable (String) -> String,
+                personPseudonym: (@Sendable (String) -> String)? = nil) {
         self.policy = policy
         self.pseudonym = pseudonym
+        self.personPseudonym = personPseudonym ?? pseudonym
         let granted = Set(policy.fields.map(\.name))
         personFields = PersonField.allCases.filter { granted.contains($0.rawValue) }
         realIds = policy.kind == .district && granted.contains("sis_id")
@@ -158,7 +165,8 @@ public struct SharedView: Sendable {
             default: fields[field.rawValue] = value
             }
         }
-        return SharedRecord(id: id(person.sourcedId), kind: kind, fields: fields, version: person.modifiedImport)
+        return SharedRecord(id: realIds ? person.sourcedId : personPseudonym(person.sourcedId), kind: kind, fields: fields,
+                            version: person.modifiedImport)
     }
 
     /// The record `section` becomes in this view, or nil when the view does not hold it.
