@@ -133,6 +133,12 @@ public final class RosterViewReader: RosterReading {
         }
     }
 
+    public func peopleCount(role: String) throws(StewardError) -> Int? {
+        let query = try statement("SELECT count(*) FROM roster_users WHERE \"role\" = ?1")
+        try query.bind([.text(role)])
+        return try query.step() ? Int(query.int(0)) : 0
+    }
+
     public func people(ids: [String], scopeOnly: Bool) throws(StewardError) -> [RosterPerson] {
         var rows: [RosterPerson] = []
         var agents: [[String]] = []

@@ -64,6 +64,12 @@ public protocol RosterReading {
     func people(ids: [String], scopeOnly: Bool) throws(StewardError) -> [RosterPerson]
     /// The enrollments in one of `sections` or of one of `persons` (sourcedIds), in sourcedId order.
     func enrollmentRows(sections: Set<String>, persons: Set<String>) throws(StewardError) -> [RosterRow]
+    /// How many persons have `role`, when the reader can tell without reading them; nil when not.
+    func peopleCount(role: String) throws(StewardError) -> Int?
+}
+
+extension RosterReading {
+    public func peopleCount(role: String) throws(StewardError) -> Int? { nil }
 }
 
 /// A partner's projection of the roster: only persons in scope, only granted fields, ids
@@ -374,6 +380,12 @@ public struct SharedView: Sendable {
         switch kind {
         case .student, .teacher, .administrator, .aide:
             guard policy.roles.contains(kind.rawValue) else { return 0 }
+            // A grant of every school and grade, without adopted sections, holds every person of
+            // the role: counted by the store's index, not person by person.
+            if policy.schools == nil, policy.grades == nil, policy.adoptedSections == nil,
+               let count = try roster.peopleCount(role: kind.rawValue) {
+                return count
+            }
             var count = 0
             var after: String?
             while true {
