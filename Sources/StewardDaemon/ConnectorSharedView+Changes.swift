@@ -10,7 +10,12 @@ extension ConnectorSharedView {
         guard let kind = SharedRecord.Kind(rawValue: request.kind.rawValue) else {
             throw SharedViewError(.unavailable, "this daemon does not serve \(request.kind.rawValue) records")
         }
-        return try reading { db throws(StewardError) in
+        // Paging forward is read ahead as `page` is: the ids of the next page are known from
+        // the members in id order, so its records are read while this one is answered.
+        let key = ReadAhead.Key(partner: partner, kind: kind, after: request.after, limit: request.limit, changedSince: nil,
+                                rosterVersion: rosterVersion, byId: true)
+        let ahead = request.before == nil ? readAhead?.take(key, policy: view.policy) : nil
+        let (page, members, start, end) = try reading { db throws(StewardError) in
             let members = try indexes.members(partner: partner, kind: kind, rosterVersion: rosterVersion, policy: view.policy) { () throws(StewardError) in
                 try view.members(kind, from: RosterViewReader(db: db, scopeOf: view.policy))
             }
@@ -22,12 +27,34 @@ extension ConnectorSharedView {
                 start = request.after.map { members.position(of: $0, orEqual: true) } ?? 0
                 end = min(members.ids.count, start + request.limit)
             }
-            let found = try view.records(kind, sourcedIds: Array(members.sources[start..<end]),
-                                         from: RosterViewReader(db: db, fields: view.policy.fields))
-            remember(found.map(\.record), sources: found.map(\.source))
-            return SharedViewIdPage(records: found.map { Self.convert($0.record) }, hasMoreAfter: end < members.ids.count,
-                                    hasMoreBefore: start > 0, total: members.ids.count)
+            if let ahead { return (ahead.page, members, start, end) }
+            return (try Self.readIdPage(kind, sources: Array(members.sources[start..<end]), view: view, db: db), members, start, end)
         }
+        if let ahead, let readAhead {
+            versionRead.withLock { $0 = max($0, ahead.versionRead) }
+            readAhead.retire(ahead, of: partner)
+        }
+        if request.before == nil, end < members.ids.count, end > start, let readAhead {
+            var following = key
+            following.after = members.ids[end - 1]
+            let sources = Array(members.sources[end..<min(members.ids.count, end + request.limit)])
+            readAhead.start(following, policy: view.policy) { [view, store] in
+                guard let (page, version) = try? store.read({ db throws(StewardError) in
+                    (try Self.readIdPage(kind, sources: sources, view: view, db: db), try Self.newestVersion(db))
+                }) else { return nil }
+                return ReadAhead.Page(page: page, converted: page.records.map(Self.convert), versionRead: version)
+            }
+        }
+        remember(page.records, sources: page.sources)
+        return SharedViewIdPage(records: ahead?.converted ?? page.records.map(Self.convert), hasMoreAfter: end < members.ids.count,
+                                hasMoreBefore: start > 0, total: members.ids.count)
+    }
+
+    /// The records of the members `sources` (sourcedIds, in the members' id order).
+    private static func readIdPage(_ kind: SharedRecord.Kind, sources: [String], view: StewardCore.SharedView,
+                                   db: Database) throws(StewardError) -> StewardCore.SharedView.Page {
+        let found = try view.records(kind, sourcedIds: sources, from: RosterViewReader(db: db, fields: view.policy.fields))
+        return StewardCore.SharedView.Page(records: found.map(\.record), sources: found.map(\.source), next: nil)
     }
 
     func enrollments(ofSections sections: [String], ofPersons persons: [String]) throws(SharedViewError) -> [SharedViewRecord] {

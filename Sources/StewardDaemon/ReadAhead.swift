@@ -6,8 +6,9 @@ import StewardStore
 import Synchronization
 
 /// Read-ahead for partners that page through a view in order, as every full sync does: once a
-/// page is read, the page after it is read on an idle core while the first is built, recorded
-/// and sent, and the partner's next request finds it ready.
+/// page is read (in roster order, `page`, or forward in id order, `idPage`), the page after it
+/// is read on an idle core while the first is built, recorded and sent, and the partner's next
+/// request finds it ready.
 ///
 /// - **Only on an idle core.** A read-ahead starts only while fewer requests and read-aheads run
 ///   than the store has readers, so partners that keep every core busy are never slowed by
@@ -29,6 +30,8 @@ final class ReadAhead: Sendable {
         var limit: Int
         var changedSince: Int64?
         var rosterVersion: Int64
+        /// A page of the view's members in id order (`idPage`) rather than in roster order.
+        var byId = false
     }
 
     /// A page read ahead, its records as a connector receives them, and the newest roster version

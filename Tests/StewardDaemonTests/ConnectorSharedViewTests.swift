@@ -211,6 +211,37 @@ final class ConnectorViewDistrict: Sendable {
         }
     }
 
+    /// Paging by id (Clever's order), forward, with each request a new view.
+    static func pageById(_ district: ConnectorViewDistrict, _ name: String, grant: String, kind: SharedRecordKind, limit: Int,
+                         readAhead: ReadAhead?, everyId: [String] = []) throws -> [SharedViewRecord] {
+        var records: [SharedViewRecord] = []
+        var after: String?
+        while true {
+            let view = try district.view(name, grant: grant, readAhead: readAhead)
+            let request = SharedViewIdRequest(kind: kind, after: after, limit: limit)
+            let page = try readAhead.map { readAhead in try readAhead.answering { try view.idPage(request) } } ?? view.idPage(request)
+            if !everyId.isEmpty { #expect(everyId.filter { view.issued($0) != nil } == page.records.map(\.id), "\(kind)") }
+            records += page.records
+            guard page.hasMoreAfter, let last = page.records.last else { return records }
+            after = last.id
+        }
+    }
+
+    @Test func pagingByIdIsReadAheadTooAndGetsExactlyThePagesItWouldHaveRead() throws {
+        let district = try ConnectorViewDistrict(students: 300, seed: 33)
+        let grant = "Schools=all\nRoles=student teacher\nFields=given_name school sections email"
+        for (kind, limit) in [(SharedRecordKind.student, 7), (.teacher, 3), (.section, 11)] {
+            let plain = try Self.pageById(district, "alpha", grant: grant, kind: kind, limit: limit, readAhead: nil)
+            #expect(!plain.isEmpty)
+            #expect(plain.map(\.id) == plain.map(\.id).sorted(), "\(kind): in id order")
+            let readAhead = ReadAhead(cores: 8)
+            let ahead = try Self.pageById(district, "alpha", grant: grant, kind: kind, limit: limit, readAhead: readAhead,
+                                          everyId: plain.map(\.id))
+            #expect(ahead == plain, "\(kind)")
+            #expect(readAhead.counts.taken == (plain.count + limit - 1) / limit - 1, "\(kind): every page after the first is read ahead")
+        }
+    }
+
     @Test func aPageReadAheadIsTakenOnlyUnderTheSamePolicyAndOnlyOnAnIdleCore() throws {
         let district = try ConnectorViewDistrict(students: 120, seed: 32)
         let readAhead = ReadAhead(cores: 8)

@@ -266,6 +266,12 @@ public struct SharedView: Sendable {
         /// disclosures; never handed to a connector.
         public var sources: [String] = []
         public var next: String?
+
+        public init(records: [SharedRecord], sources: [String] = [], next: String?) {
+            self.records = records
+            self.sources = sources
+            self.next = next
+        }
     }
 
     /// Up to `limit` records of `kind`, in the roster's order, after `cursor`; with
