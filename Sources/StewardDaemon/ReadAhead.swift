@@ -142,10 +142,13 @@ final class ReadAhead: Sendable {
     /// One thread that reads pages ahead, one after another, and releases the pages handed back
     /// to it: after each read (those handed back before it started, which their requests have
     /// most likely finished with), and when it has had nothing to do for a tenth of a second.
+    /// Holding nothing, it sleeps until the next job.
     private final class Worker: Sendable {
         private struct Queue {
             var jobs: [@Sendable () -> Void] = []
             var retired: [Page] = []
+            /// Asleep until the next signal, holding nothing.
+            var sleeping = false
             var stopped = false
         }
 
@@ -164,7 +167,14 @@ final class ReadAhead: Sendable {
             wake.signal()
         }
 
-        func retire(_ page: Page) { queue.withLock { $0.retired.append(page) } }
+        /// Keeps `page` to release; a sleeping worker is woken to start counting its idle time.
+        func retire(_ page: Page) {
+            let asleep = queue.withLock { queue in
+                queue.retired.append(page)
+                return queue.sleeping
+            }
+            if asleep { wake.signal() }
+        }
 
         func stop() {
             queue.withLock { $0.stopped = true }
@@ -173,15 +183,23 @@ final class ReadAhead: Sendable {
 
         private func loop() {
             while true {
-                let idle = wake.wait(timeout: .now() + .milliseconds(100)) == .timedOut
+                let timedOut: Bool
+                if queue.withLock({ queue in queue.sleeping = queue.retired.isEmpty; return queue.sleeping }) {
+                    wake.wait()
+                    timedOut = false
+                } else {
+                    timedOut = wake.wait(timeout: .now() + .milliseconds(100)) == .timedOut
+                }
                 let (job, stopped, retiredBefore) = queue.withLock { queue in
-                    (queue.jobs.isEmpty ? nil : queue.jobs.removeFirst(), queue.stopped, queue.retired.count)
+                    queue.sleeping = false
+                    return (queue.jobs.isEmpty ? nil : queue.jobs.removeFirst(), queue.stopped, queue.retired.count)
                 }
                 if stopped { return }
+                guard job != nil || timedOut else { continue }
                 job?()
                 // Released here, outside the lock; pages handed back while the job ran wait for the next.
                 let released = queue.withLock { queue in
-                    let count = idle ? queue.retired.count : retiredBefore
+                    let count = timedOut ? queue.retired.count : retiredBefore
                     let released = Array(queue.retired.prefix(count))
                     queue.retired.removeFirst(count)
                     return released
