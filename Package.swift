@@ -73,7 +73,7 @@ let package = Package(
         ),
 
         .testTarget(name: "StewardCoreTests", dependencies: ["StewardCore"]),
-        .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardCrypto"]),
+        .testTarget(name: "StewardStoreTests", dependencies: ["StewardStore", "StewardCrypto", "StewardHarness"]),
         .testTarget(name: "StewardTLSTests", dependencies: ["StewardTLS", "StewardHarness", "StewardCore", "StewardDaemon"]),
         .testTarget(name: "StewardIngestTests", dependencies: ["StewardIngest", "StewardCore", "StewardStore", "StewardHarness"]),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import StewardCore
+import StewardHarness
 import StewardStore
 import Testing
 
@@ -90,18 +91,17 @@ func temporaryDirectory() -> String {
 }
 
 @Suite struct DisclosureRecordTests {
-    /// The rows of `disclosures`, read by the sqlite3 shell as an auditor would.
+    /// Runs `sql` on the store's database with the sqlite3 shell, as an auditor or an operator would.
+    static func shell(_ directory: String, _ sql: String) throws -> String {
+        let result = try runCommand("/usr/bin/sqlite3", [directory + "/steward.db", sql])
+        #expect(result.status == 0, "sqlite3 \(sql): \(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The rows of `disclosures`, one line each.
     static func rows(_ directory: String) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = ["-readonly", directory + "/steward.db",
-                             "SELECT person, partner, day, roster_version, kind, fields, first_at, last_at, responses FROM disclosures ORDER BY person, roster_version"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        try shell(directory, "SELECT person, partner, day, roster_version, kind, fields, first_at, last_at, responses FROM disclosures ORDER BY person, roster_version")
+            .split(separator: "\n").map(String.init)
     }
 
     @Test func aDaysRowPerPersonGathersEveryFieldSentAndCountsTheResponses() throws {
@@ -132,20 +132,6 @@ func temporaryDirectory() -> String {
 }
 
 extension DisclosureRecordTests {
-    /// Runs `sql` on the store's database with the sqlite3 shell.
-    static func shell(_ directory: String, _ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [directory + "/steward.db", sql]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "sqlite3 \(sql)")
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     @Test func whereAPartnersFeedStartsIsKeptWithItsDisclosuresAndCarriedOverByMigration9() throws {
         let directory = temporaryDirectory()
         var store = try Store(stateDirectory: directory)
