@@ -14,7 +14,7 @@ extension ConnectorSharedView {
         // the members in id order, so its records are read while this one is answered.
         let key = ReadAhead.Key(partner: partner, kind: kind, after: request.after, limit: request.limit, changedSince: nil,
                                 rosterVersion: rosterVersion, byId: true)
-        let ahead = request.before == nil ? readAhead?.take(key, policy: view.policy) : nil
+        let ahead = request.before == nil ? taken(key) : nil
         let (page, members, start, end) = try reading { db throws(StewardError) in
             let members = try indexes.members(partner: partner, kind: kind, rosterVersion: rosterVersion, policy: view.policy) { () throws(StewardError) in
                 try view.members(kind, from: RosterViewReader(db: db, scopeOf: view.policy))
@@ -27,26 +27,17 @@ extension ConnectorSharedView {
                 start = request.after.map { members.position(of: $0, orEqual: true) } ?? 0
                 end = min(members.ids.count, start + request.limit)
             }
-            if let ahead { return (ahead.page, members, start, end) }
+            if let ahead { return (ahead, members, start, end) }
             return (try Self.readIdPage(kind, sources: Array(members.sources[start..<end]), view: view, db: db), members, start, end)
         }
-        if let ahead, let readAhead {
-            versionRead.withLock { $0 = max($0, ahead.versionRead) }
-            readAhead.retire(ahead, of: partner)
-        }
-        if request.before == nil, end < members.ids.count, end > start, let readAhead {
+        if request.before == nil, end < members.ids.count, end > start {
             var following = key
             following.after = members.ids[end - 1]
             let sources = Array(members.sources[end..<min(members.ids.count, end + request.limit)])
-            readAhead.start(following, policy: view.policy) { [view, store] in
-                guard let (page, version) = try? store.read({ db throws(StewardError) in
-                    (try Self.readIdPage(kind, sources: sources, view: view, db: db), try Self.newestVersion(db))
-                }) else { return nil }
-                return ReadAhead.Page(page: page, converted: page.records.map(Self.convert), versionRead: version)
-            }
+            startReadAhead(following) { [view] db throws(StewardError) in try Self.readIdPage(kind, sources: sources, view: view, db: db) }
         }
         remember(page.records, sources: page.sources)
-        return SharedViewIdPage(records: ahead?.converted ?? page.records.map(Self.convert), hasMoreAfter: end < members.ids.count,
+        return SharedViewIdPage(records: page.records.map(Self.convert), hasMoreAfter: end < members.ids.count,
                                 hasMoreBefore: start > 0, total: members.ids.count)
     }
 

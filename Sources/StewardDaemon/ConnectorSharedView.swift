@@ -50,27 +50,40 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         }
         let key = ReadAhead.Key(partner: partner, kind: kind, after: after, limit: request.limit, changedSince: request.changedSince,
                                 rosterVersion: rosterVersion)
-        let page: StewardCore.SharedView.Page, records: [SharedViewRecord]
-        if let readAhead, let ahead = readAhead.take(key, policy: view.policy) {
-            versionRead.withLock { $0 = max($0, ahead.versionRead) }
-            (page, records) = (ahead.page, ahead.converted)
-            readAhead.retire(ahead, of: partner)
+        let page: StewardCore.SharedView.Page
+        if let ahead = taken(key) {
+            page = ahead
         } else {
             page = try reading { db throws(StewardError) in try Self.readPage(key, view: view, db: db) }
-            records = page.records.map(Self.convert)
         }
-        if let next = page.next, let readAhead {
+        if let next = page.next {
             var following = key
             following.after = next
-            readAhead.start(following, policy: view.policy) { [view, store, following] in
-                guard let (page, version) = try? store.read({ db throws(StewardError) in
-                    (try Self.readPage(following, view: view, db: db), try Self.newestVersion(db))
-                }) else { return nil }
-                return ReadAhead.Page(page: page, converted: page.records.map(Self.convert), versionRead: version)
-            }
+            startReadAhead(following) { [view, following] db throws(StewardError) in try Self.readPage(following, view: view, db: db) }
         }
         remember(page.records, sources: page.sources)
-        return SharedViewPage(records: records, next: page.next.map { seal($0, kind: request.kind) })
+        return SharedViewPage(records: page.records.map(Self.convert), next: page.next.map { seal($0, kind: request.kind) })
+    }
+
+    /// The page read ahead for `key`, if there is one for this view's policy: the roster version
+    /// its read saw counts as read by this request, and the page is handed back to its reader.
+    func taken(_ key: ReadAhead.Key) -> StewardCore.SharedView.Page? {
+        guard let readAhead, let ahead = readAhead.take(key, policy: view.policy) else { return nil }
+        versionRead.withLock { $0 = max($0, ahead.versionRead) }
+        readAhead.retire(ahead, of: partner)
+        return ahead.page
+    }
+
+    /// Starts reading `key` ahead with `read`, in a store read of its own that also notes the
+    /// newest roster version it saw; a read that fails leaves nothing kept.
+    func startReadAhead(_ key: ReadAhead.Key,
+                        _ read: @escaping @Sendable (Database) throws(StewardError) -> StewardCore.SharedView.Page) {
+        readAhead?.start(key, policy: view.policy) { [store] in
+            guard let (page, version) = try? store.read({ db throws(StewardError) in (try read(db), try Self.newestVersion(db)) }) else {
+                return nil
+            }
+            return ReadAhead.Page(page: page, versionRead: version)
+        }
     }
 
     private static func readPage(_ key: ReadAhead.Key, view: StewardCore.SharedView, db: Database) throws(StewardError) -> StewardCore.SharedView.Page {

@@ -1,4 +1,3 @@
-import ConnectorKit
 import Dispatch
 import Foundation
 import StewardCore
@@ -7,12 +6,12 @@ import Synchronization
 
 /// Read-ahead for partners that page through a view in order, as every full sync does: once a
 /// page is read (in roster order, `page`, or forward in id order, `idPage`), the page after it
-/// is read on an idle core while the first is built, recorded and sent, and the partner's next
-/// request finds it ready.
+/// is read while the first is built, recorded and sent, and the partner's next request finds
+/// it ready.
 ///
-/// - **Only on an idle core.** A read-ahead starts only while fewer requests and read-aheads run
-///   than the store has readers, so partners that keep every core busy are never slowed by
-///   reads nobody may ask for.
+/// - **Only when a reader is idle.** A read-ahead starts only while fewer requests and
+///   read-aheads run than the store has readers (one per core, at least two), so partners that
+///   keep them all busy are never slowed by reads nobody may ask for.
 /// - **Nothing is disclosed by reading ahead.** A page read ahead is only held in memory; it is
 ///   recorded as a disclosure when, and only when, a request of the same partner is answered
 ///   with it, exactly as if that request had read it.
@@ -34,11 +33,9 @@ final class ReadAhead: Sendable {
         var byId = false
     }
 
-    /// A page read ahead, its records as a connector receives them, and the newest roster version
-    /// its read saw.
+    /// A page read ahead, and the newest roster version its read saw.
     struct Page: Sendable {
         var page: StewardCore.SharedView.Page
-        var converted: [SharedViewRecord]
         var versionRead: Int64
     }
 
@@ -67,16 +64,17 @@ final class ReadAhead: Sendable {
 
     private let state = Mutex(State())
     let capacity: Int
-    let cores: Int
+    /// How many requests and read-aheads may run before none is started: the store's readers.
+    let readers: Int
     let lifetime: TimeInterval
     /// The threads pages are read on, a partner always on the same one.
     private let workers: [Worker]
 
-    init(cores: Int = Store.readerCount, capacity: Int = 64, lifetime: TimeInterval = 30) {
-        self.cores = cores
+    init(readers: Int = Store.readerCount, capacity: Int = 64, lifetime: TimeInterval = 30) {
+        self.readers = readers
         self.capacity = capacity
         self.lifetime = lifetime
-        workers = (0..<max(1, cores - 1)).map { Worker(name: "steward.read-ahead.\($0)") }
+        workers = (0..<max(1, readers - 1)).map { Worker(name: "steward.read-ahead.\($0)") }
     }
 
     deinit { for worker in workers { worker.stop() } }
@@ -113,12 +111,12 @@ final class ReadAhead: Sendable {
         return page
     }
 
-    /// Starts reading `key` ahead with `read` on an idle core, unless no core is idle or it is
+    /// Starts reading `key` ahead with `read` on an idle reader, unless none is idle or it is
     /// already kept. Replaces what was kept for the same partner and kind.
     func start(_ key: Key, policy: SharingPolicy, now: Date = Date(), read: @escaping @Sendable () -> Page?) {
         let entry = Entry(key: key, policy: policy, started: now)
         let started = state.withLock { state -> Bool in
-            guard state.busy < cores, state.entries[key] == nil else { return false }
+            guard state.busy < readers, state.entries[key] == nil else { return false }
             state.entries = state.entries.filter { _, kept in
                 now.timeIntervalSince(kept.started) < lifetime && !(kept.key.partner == key.partner && kept.key.kind == key.kind)
             }

@@ -200,7 +200,7 @@ final class ConnectorViewDistrict: Sendable {
         let grant = "Schools=all\nRoles=student teacher\nFields=given_name school sections email"
         for (kind, limit) in [(SharedRecordKind.student, 7), (.teacher, 3), (.section, 11), (.enrollment, 50)] {
             let plain = try Self.pageThrough(district, "alpha", grant: grant, kind: kind, limit: limit, readAhead: nil)
-            let readAhead = ReadAhead(cores: 8)
+            let readAhead = ReadAhead(readers: 8)
             let ahead = try Self.pageThrough(district, "alpha", grant: grant, kind: kind, limit: limit, readAhead: readAhead,
                                              everyId: plain.map(\.id))
             #expect(ahead == plain, "\(kind)")
@@ -234,7 +234,7 @@ final class ConnectorViewDistrict: Sendable {
             let plain = try Self.pageById(district, "alpha", grant: grant, kind: kind, limit: limit, readAhead: nil)
             #expect(!plain.isEmpty)
             #expect(plain.map(\.id) == plain.map(\.id).sorted(), "\(kind): in id order")
-            let readAhead = ReadAhead(cores: 8)
+            let readAhead = ReadAhead(readers: 8)
             let ahead = try Self.pageById(district, "alpha", grant: grant, kind: kind, limit: limit, readAhead: readAhead,
                                           everyId: plain.map(\.id))
             #expect(ahead == plain, "\(kind)")
@@ -244,7 +244,7 @@ final class ConnectorViewDistrict: Sendable {
 
     @Test func aPageReadAheadIsTakenOnlyUnderTheSamePolicyAndOnlyOnAnIdleCore() throws {
         let district = try ConnectorViewDistrict(students: 120, seed: 32)
-        let readAhead = ReadAhead(cores: 8)
+        let readAhead = ReadAhead(readers: 8)
         let wide = try district.view("alpha", grant: "Schools=all\nRoles=student\nFields=given_name email sections", readAhead: readAhead)
         let first = try wide.page(SharedViewRequest(kind: .student, limit: 10))
         #expect(readAhead.counts.kept == 1)
@@ -257,7 +257,7 @@ final class ConnectorViewDistrict: Sendable {
         #expect(second.records == (try unread.page(SharedViewRequest(kind: .student, cursor: first.next, limit: 10)).records))
 
         // With every core answering a request, nothing is read ahead.
-        let busy = ReadAhead(cores: 1)
+        let busy = ReadAhead(readers: 1)
         let view = try district.view("beta", grant: "Schools=all\nRoles=student\nFields=given_name", readAhead: busy)
         _ = try busy.answering { try view.page(SharedViewRequest(kind: .student, limit: 10)) }
         #expect(busy.counts.started == 0)
