@@ -119,18 +119,15 @@ public final class RosterViewReader: RosterReading {
 
     /// Which `personColumns` a view of `fields` needs: the ones that decide scope (id, role,
     /// schools, grades) always, the others only for the fields read from them.
-    static func neededColumns(for fields: Set<Field>?) -> [Bool] {
+    static func neededColumns(for fields: Set<Field>) -> [Bool] {
         let sources: [String: [String]] = [
             "givenName": ["given_name"], "familyName": ["family_name", "family_initial"], "middleName": ["middle_name"],
             "preferredGivenName": ["preferred_name"], "email": ["email"], "phone": ["phone"], "sms": ["sms"],
             "username": ["username"], "identifier": ["student_number"], "userIds": ["state_id"],
             "agentSourcedIds": ["guardian_names", "guardian_contacts"],
         ]
-        let names = fields.map { Set($0.map(\.name)) }
-        return personColumns.map { column in
-            guard let reading = sources[column] else { return true }
-            return names.map { !$0.isDisjoint(with: reading) } ?? true
-        }
+        let names = Set(fields.map(\.name))
+        return personColumns.map { column in sources[column].map { !names.isDisjoint(with: $0) } ?? true }
     }
 
     public func peopleCount(role: String) throws(StewardError) -> Int? {

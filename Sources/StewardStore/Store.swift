@@ -92,7 +92,7 @@ public final class Store: @unchecked Sendable {
     /// How many reads run at once: one per core, at least two and at most eight.
     public static let readerCount = max(2, min(8, ProcessInfo.processInfo.activeProcessorCount))
 
-    /// Each read connection's page cache, in KiB: 128 MiB shared among them. A page of a view
+    /// Each read connection's page cache, in KiB: 128 MiB divided among them. A page of a view
     /// looks up the classes its persons are in, scattered over a table of tens of megabytes at
     /// a million students; with SQLite's default 2 MiB most of those lookups went to the
     /// kernel (a partner's sync took a quarter longer).
