@@ -6,7 +6,8 @@ import StewardCore
 /// sync of a large district adds one row per person, not one per request.
 public enum DisclosureRecords {
     /// Records that `partner` was sent `fields` of each of `persons` (sourcedId and kind) at `at`,
-    /// read from roster version `rosterVersion`.
+    /// read from roster version `rosterVersion`, and keeps the oldest roster version the partner
+    /// was ever sent anything from (where its change feed starts; see `firstVersion`).
     public static func record(partner: String, persons: [(sourcedId: String, kind: String)], fields: Set<String>, at: Date = Date(),
                               rosterVersion: Int64, db: Database) throws(StewardError) {
         guard !persons.isEmpty, !fields.isEmpty else { return }
