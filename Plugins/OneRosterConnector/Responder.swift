@@ -31,7 +31,7 @@ struct Responder {
         if let sort = query.sort { try checkServed([sort], code: .invalidData, what: "sort") }
         let build = try builder()
         let page = route.membership == nil && route.types == nil && query.readsInViewOrder
-            ? try pageInViewOrder() : try pageOfWholeCollection(build)
+            ? try pageInViewOrder(properties) : try pageOfWholeCollection(build)
         let (records, total) = (page.records, page.total)
         var response: PartnerResponse
         if route.entity == .user, page.built == nil, query.fields == nil {
@@ -52,8 +52,10 @@ struct Responder {
     // MARK: Reading
 
     /// The page at `offset` of the route's kinds, one after another, read from the view at that
-    /// offset: O(page) for a partner that pages in order.
-    private func pageInViewOrder() throws(StatusInfo) -> Page {
+    /// offset: O(page) for a partner that pages in order. The view is asked only for the fields
+    /// `properties` are built from and disclose.
+    private func pageInViewOrder(_ properties: [Property]) throws(StatusInfo) -> Page {
+        let fields = Set(properties.flatMap { $0.sources + $0.discloses })
         var records: [SharedViewRecord] = []
         var skip = query.offset, total = 0
         for kind in route.kinds {
@@ -65,7 +67,7 @@ struct Responder {
                 continue
             }
             let wanted = query.limit - records.count
-            records += try read { () throws(SharedViewError) in try cache.records(kind, of: view, offset: skip, count: wanted) }
+            records += try read { () throws(SharedViewError) in try cache.records(kind, of: view, offset: skip, count: wanted, fields: fields) }
             skip = 0
         }
         return Page(records: records, built: nil, total: total)

@@ -72,28 +72,33 @@ final class ViewCache: @unchecked Sendable {
     }
 
     /// Up to `count` records of `kind` from position `offset` of the view's order, starting
-    /// from the nearest kept cursor at or before `offset`.
-    func records(_ kind: SharedRecordKind, of view: any SharedView, offset: Int, count: Int) throws(SharedViewError) -> [SharedViewRecord] {
+    /// from the nearest kept cursor at or before `offset`; their persons carry only `fields`
+    /// (all when nil).
+    func records(_ kind: SharedRecordKind, of view: any SharedView, offset: Int, count: Int,
+                 fields: Set<String>? = nil) throws(SharedViewError) -> [SharedViewRecord] {
         let key = Key(partner: view.partner, kind: kind, rosterVersion: view.rosterVersion)
         do throws(SharedViewError) {
-            return try read(key, view: view, offset: offset, count: count, useKept: true)
+            return try read(key, view: view, offset: offset, count: count, fields: fields, useKept: true)
         } catch {
             guard error.code == .invalidCursor else { throw error }
             lock.withLock { cursors[key] = nil }
-            return try read(key, view: view, offset: offset, count: count, useKept: false)
+            return try read(key, view: view, offset: offset, count: count, fields: fields, useKept: false)
         }
     }
 
-    private func read(_ key: Key, view: any SharedView, offset: Int, count: Int, useKept: Bool) throws(SharedViewError) -> [SharedViewRecord] {
+    private func read(_ key: Key, view: any SharedView, offset: Int, count: Int, fields: Set<String>?,
+                      useKept: Bool) throws(SharedViewError) -> [SharedViewRecord] {
         var (position, cursor) = useKept ? nearest(key, atOrBefore: offset) : (0, nil)
         while position < offset {
-            let page = try view.page(SharedViewRequest(kind: key.kind, cursor: cursor, limit: min(Self.readLimit, offset - position)))
+            // Only the page's end is needed of the records passed over.
+            let page = try view.page(SharedViewRequest(kind: key.kind, cursor: cursor, limit: min(Self.readLimit, offset - position),
+                                                       fields: []))
             position += page.records.count
             guard let next = page.next else { return [] }
             cursor = next
             remember(key, offset: position, cursor: next)
         }
-        let page = try view.page(SharedViewRequest(kind: key.kind, cursor: cursor, limit: count))
+        let page = try view.page(SharedViewRequest(kind: key.kind, cursor: cursor, limit: count, fields: fields))
         if let next = page.next { remember(key, offset: offset + page.records.count, cursor: next) }
         return page.records
     }

@@ -49,7 +49,7 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
             throw SharedViewError(.unavailable, "this daemon does not serve \(request.kind.rawValue) records")
         }
         let key = ReadAhead.Key(partner: partner, kind: kind, after: after, limit: request.limit, changedSince: request.changedSince,
-                                rosterVersion: rosterVersion)
+                                rosterVersion: rosterVersion, fields: request.fields)
         let page: StewardCore.SharedView.Page
         if let ahead = taken(key) {
             page = ahead
@@ -86,9 +86,12 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         }
     }
 
+    /// A page of the view, narrowed to the fields the request names: a field no one uses is
+    /// neither read nor built.
     private static func readPage(_ key: ReadAhead.Key, view: StewardCore.SharedView, db: Database) throws(StewardError) -> StewardCore.SharedView.Page {
-        try view.page(key.kind, from: RosterViewReader(db: db, fields: view.policy.fields), after: key.after, limit: key.limit,
-                      changedSince: key.changedSince)
+        let (narrowed, fields) = key.fields.map { (view.narrowed(toFields: $0), view.grantedFields(among: $0)) } ?? (view, view.policy.fields)
+        return try narrowed.page(key.kind, from: RosterViewReader(db: db, fields: fields, scopeOf: view.policy), after: key.after,
+                                 limit: key.limit, changedSince: key.changedSince)
     }
 
     /// The newest applied roster version, as a read transaction sees it.

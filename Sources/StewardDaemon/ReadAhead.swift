@@ -29,6 +29,8 @@ final class ReadAhead: Sendable {
         var limit: Int
         var changedSince: Int64?
         var rosterVersion: Int64
+        /// The fields the connector asked for (nil for all).
+        var fields: Set<String>? = nil
         /// A page of the view's members in id order (`idPage`) rather than in roster order.
         var byId = false
     }

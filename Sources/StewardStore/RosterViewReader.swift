@@ -28,6 +28,24 @@ public final class RosterViewReader: RosterReading {
         neededColumns = Self.neededColumns(for: fields)
     }
 
+    /// For reading a page of `policy`'s view whose records carry only `fields` (a view narrowed
+    /// to what a connector uses): a person's classes are read only when `sections` is among
+    /// them or the scope depends on them; their enrollments still date them.
+    public init(db: Database, fields: Set<Field>, scopeOf policy: SharingPolicy) {
+        self.db = db
+        withDemographics = fields.contains { $0.tier == .demographic }
+        withGuardians = fields.contains { $0.tier == .guardian }
+        withSections = fields.contains { $0.name == "sections" } || Self.scopeReadsSections(policy)
+        withVersions = true
+        neededColumns = Self.neededColumns(for: fields)
+    }
+
+    /// Whether `policy`'s scope depends on persons' classes: adopted sections, or a grade-limited
+    /// grant's teachers.
+    static func scopeReadsSections(_ policy: SharingPolicy) -> Bool {
+        policy.adoptedSections != nil || policy.grades != nil
+    }
+
     /// For counting a view: reads no demographics or guardians, and a person's enrollments only
     /// when the scope depends on them (adopted sections, or a grade-limited grant's teachers).
     /// Of the users row, only what decides scope is decoded; persons' versions are not worked out.
@@ -35,7 +53,7 @@ public final class RosterViewReader: RosterReading {
         self.db = db
         withDemographics = false
         withGuardians = false
-        withSections = policy.adoptedSections != nil || policy.grades != nil
+        withSections = Self.scopeReadsSections(policy)
         withVersions = false
         neededColumns = Self.neededColumns(for: [])
     }

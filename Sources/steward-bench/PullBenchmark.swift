@@ -33,12 +33,16 @@ struct PullBenchmark {
     var partners: Int
 
     /// The rows each partner is served, as the sqlite3 shell reads them: every student and
-    /// teacher in sourcedId order, with the granted columns (names, grade, school, email) and
-    /// their classes. Steward also pseudonymizes ids, applies the policy, speaks OneRoster, TLS
-    /// and HTTP, and records each disclosure; the shell only reads and prints.
+    /// teacher in sourcedId order, with the columns a OneRoster user is written from (names,
+    /// grade, school, email) and the version its `dateLastModified` tells, the newest of its
+    /// row, enrollments and demographics. A user object has no classes, so neither does this.
+    /// Steward also pseudonymizes ids, applies the policy, speaks OneRoster, TLS and HTTP, and
+    /// records each disclosure; the shell only reads and prints.
     static let sameRows = """
         SELECT u."sourcedId", u."role", u."givenName", u."familyName", u."grades", u."orgSourcedIds", u."email",
-            (SELECT json_group_array(e."classSourcedId") FROM roster_enrollments e WHERE e."userSourcedId" = u."sourcedId") AS "classes"
+            max(u.modified_import,
+                coalesce((SELECT max(e.modified_import) FROM roster_enrollments e WHERE e."userSourcedId" = u."sourcedId"), 0),
+                coalesce((SELECT d.modified_import FROM roster_demographics d WHERE d."sourcedId" = u."sourcedId"), 0)) AS "version"
         FROM roster_users u WHERE u."role" IN ('student', 'teacher') ORDER BY u."sourcedId"
         """
 
@@ -152,7 +156,7 @@ struct PullReport {
             Figure.line("\(partners) partners:", 12, roundLine(concurrent, peakBytes: concurrentPeakBytes)),
             "  (peak RSS is stewardd's \(peakResets ? "during each round" : "since it started: the kernel refused to reset it")"
                 + "; \(newConnections) page(s) needed a new connection after the token's)",
-            "sqlite3 CLI -json, the same rows (students and teachers, granted columns, classes): \(Figure.grouped(shellRows)) rows in "
+            "sqlite3 CLI -json, the same rows (students and teachers, the columns served, their version): \(Figure.grouped(shellRows)) rows in "
                 + "\(seconds(shellNanoseconds))  \(Figure.grouped(Int(shellRowsPerSecond))) rows/s",
             "  (for reference, SELECT * FROM roster_users: \(Figure.grouped(wholeTableRows)) rows in \(seconds(wholeTableNanoseconds))  "
                 + "\(Figure.grouped(Int(Double(wholeTableRows) / max(Double(wholeTableNanoseconds) / 1e9, 1e-9)))) rows/s)",

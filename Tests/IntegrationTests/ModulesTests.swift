@@ -16,7 +16,7 @@ import Testing
         let list = try JSONDecoder().decode(ModulesList.self, from: Data(result.stdout.utf8))
         let probe = try #require(list.modules.first)
         #expect(probe.module.name == "probe" && probe.module.kinds == ["probe"])
-        #expect(probe.module.abiVersion == 4)
+        #expect(probe.module.abiVersion == 5)
         #expect(probe.partners == ["probe": ["mathfacts"]])
         let digest = try runCommand("/usr/bin/sha256sum", [probe.module.file]).stdout.prefix(64)
         #expect(probe.module.sha256 == String(digest))

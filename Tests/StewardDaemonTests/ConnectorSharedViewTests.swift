@@ -140,6 +140,37 @@ final class ConnectorViewDistrict: Sendable {
                 "a cursor from another district's secret")
     }
 
+    @Test func aRequestNamingFieldsGetsTheSameRecordsWithOnlyThoseFields() throws {
+        let district = try ConnectorViewDistrict(students: 150, seed: 34)
+        let grant = "Schools=all\nRoles=student teacher\nFields=given_name family_name school sections email"
+        let view = try district.view("alpha", grant: grant)
+        var random = SplitMix64(seed: 34)
+        for kind in [SharedRecordKind.student, .teacher, .section] {
+            func readAll(_ names: Set<String>?) throws -> [SharedViewRecord] {
+                var records: [SharedViewRecord] = []
+                var cursor: SharedViewCursor?
+                repeat {
+                    let page = try view.page(SharedViewRequest(kind: kind, cursor: cursor, limit: Int.random(in: 1...40, using: &random),
+                                                               fields: names))
+                    records += page.records
+                    cursor = page.next
+                } while cursor != nil
+                return records
+            }
+            let whole = try readAll(nil)
+            #expect(!whole.isEmpty)
+            for names in [Set<String>(), ["email"], ["given_name", "school", "race"], ["sections"]] {
+                let narrowed = try readAll(names)
+                // Persons carry only the fields named; sections are not narrowed.
+                let expected = whole.map { record in
+                    kind == .section ? record : SharedViewRecord(id: record.id, kind: record.kind, fields: record.fields.filter { names.contains($0.key) },
+                                                                 version: record.version)
+                }
+                #expect(narrowed == expected, "\(kind) narrowed to \(names.sorted())")
+            }
+        }
+    }
+
     @Test func aPageHoldsOneToTenThousandRecords() throws {
         let district = try ConnectorViewDistrict(students: 30, seed: 23)
         let view = try district.view("alpha", grant: "Schools=all\nRoles=student\nFields=given_name")
@@ -255,6 +286,14 @@ final class ConnectorViewDistrict: Sendable {
         #expect(second.records.allSatisfy { Set($0.fields.keys) == ["given_name"] })
         let unread = try district.view("alpha", grant: "Schools=all\nRoles=student\nFields=given_name", readAhead: nil)
         #expect(second.records == (try unread.page(SharedViewRequest(kind: .student, cursor: first.next, limit: 10)).records))
+
+        // A page read ahead for a request naming some fields is not handed to one naming others.
+        let named = try district.view("alpha", grant: "Schools=all\nRoles=student\nFields=given_name email sections", readAhead: readAhead)
+        let third = try named.page(SharedViewRequest(kind: .student, cursor: second.next, limit: 10, fields: ["email"]))
+        #expect(third.records.allSatisfy { Set($0.fields.keys).isSubset(of: ["email"]) })
+        let fourth = try named.page(SharedViewRequest(kind: .student, cursor: third.next, limit: 10, fields: ["given_name"]))
+        #expect(readAhead.counts.taken == 0)
+        #expect(fourth.records.allSatisfy { Set($0.fields.keys) == ["given_name"] })
 
         // With every core answering a request, nothing is read ahead.
         let busy = ReadAhead(readers: 1)

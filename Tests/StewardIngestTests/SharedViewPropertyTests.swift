@@ -294,6 +294,9 @@ struct ViewReading {
     var sinceBeforeFirstImport: [SharedRecord]
     var sinceLastImport: [SharedRecord]
     var expected: [String]
+    /// The whole view narrowed to some fields, read as a connector that names them reads it.
+    var narrowedTo: Set<String>
+    var narrowed: [SharedRecord]
 }
 
 @Suite(.serialized) struct SharedViewPropertyTests {
@@ -344,6 +347,7 @@ struct ViewReading {
     static func read(_ kind: SharedRecord.Kind, of view: SharedView, partner: RandomPartner, in district: ImportedDistrict,
                      wideReader: Bool, random: inout SplitMix64) throws -> ViewReading {
         let limits = (0..<2000).map { _ in random.chance(15) ? Int.random(in: 250...260, using: &random) : Int.random(in: 1...9, using: &random) }
+        let narrowedTo = Set(random.subset(of: FieldCatalogue.all.map(\.name)))
         return try district.store.read { db throws(StewardError) in
             let reader = RosterViewReader(db: db, fields: wideReader ? Set(FieldCatalogue.all) : view.policy.fields)
             let whole = try view.page(kind, from: reader, after: nil, limit: 1_000_000)
@@ -359,7 +363,10 @@ struct ViewReading {
                 scopeCount: try view.count(kind, from: RosterViewReader(db: db, scopeOf: view.policy)),
                 sinceBeforeFirstImport: try view.page(kind, from: reader, after: nil, limit: 1_000_000, changedSince: 0).records,
                 sinceLastImport: try view.page(kind, from: reader, after: nil, limit: 1_000_000, changedSince: district.rosterVersion).records,
-                expected: try ScopeOracle.expected(kind, for: partner, db: db))
+                expected: try ScopeOracle.expected(kind, for: partner, db: db), narrowedTo: narrowedTo,
+                narrowed: try view.narrowed(toFields: narrowedTo).page(
+                    kind, from: RosterViewReader(db: db, fields: view.grantedFields(among: narrowedTo), scopeOf: view.policy),
+                    after: nil, limit: 1_000_000).records)
         }
     }
 
@@ -414,6 +421,14 @@ struct ViewReading {
             #expect(reading.pages.last?.next == nil, "\(context)")
             #expect(reading.sinceBeforeFirstImport == records, "\(context)")
             #expect(reading.sinceLastImport.isEmpty, "nothing changed after the last import: \(context)")
+
+            // Narrowed to some fields, a person carries only those and is otherwise the same
+            // record: the same persons in the same order, with the same ids and versions.
+            let narrowedExpected = kind.isPerson
+                ? records.map { SharedRecord(id: $0.id, kind: $0.kind, fields: $0.fields.filter { reading.narrowedTo.contains($0.key) },
+                                             version: $0.version) }
+                : records
+            #expect(reading.narrowed == narrowedExpected, "narrowed to \(reading.narrowedTo.sorted()): \(context)")
 
             for (record, sourcedId) in zip(records, resolved) {
                 #expect(record.kind == kind)

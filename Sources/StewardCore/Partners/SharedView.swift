@@ -81,8 +81,8 @@ public struct SharedView: Sendable {
     /// The pseudonym of a person's own id: computed once per record, so not worth a memo.
     private let personPseudonym: @Sendable (String) -> String
     /// The person fields the policy grants, worked out once per view rather than once per field
-    /// of every record.
-    private let personFields: [PersonField]
+    /// of every record (fewer in a view `narrowed` to what a connector uses).
+    private var personFields: [PersonField]
     /// Whether ids are the district's own: a district application granted `sis_id`.
     private let realIds: Bool
 
@@ -98,6 +98,19 @@ public struct SharedView: Sendable {
         let granted = Set(policy.fields.map(\.name))
         personFields = PersonField.allCases.filter { granted.contains($0.rawValue) }
         realIds = policy.kind == .district && granted.contains("sis_id")
+    }
+
+    /// This view with its persons' records carrying only those of its fields named in `names`:
+    /// what a connector will use. Its scope, the records it holds and their ids are this view's.
+    public func narrowed(toFields names: Set<String>) -> SharedView {
+        var narrowed = self
+        narrowed.personFields = personFields.filter { names.contains($0.rawValue) }
+        return narrowed
+    }
+
+    /// The granted fields named in `names`, for a reader of a view narrowed to them.
+    public func grantedFields(among names: Set<String>) -> Set<Field> {
+        policy.fields.filter { names.contains($0.name) }
     }
 
     /// Real ids only when the grant names `sis_id`; Library applications never get them.

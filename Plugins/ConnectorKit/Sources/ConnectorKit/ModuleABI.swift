@@ -16,7 +16,7 @@ public enum ModuleABI {
     /// Bumped whenever a type in ConnectorKit changes shape. Inlined into every client at build
     /// time, so a module reports the version it was compiled against, not the one it runs with.
     @_alwaysEmitIntoClient
-    public static var version: UInt32 { 4 }
+    public static var version: UInt32 { 5 }
 
     /// What a module and the daemon must agree on beyond the version: the interface revision and
     /// the Swift compiler that laid out the shared types. Inlined at build time like ``version``.

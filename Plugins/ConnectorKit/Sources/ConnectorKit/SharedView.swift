@@ -166,12 +166,19 @@ public struct SharedViewRequest: Sendable, Hashable {
     /// 1 to 10,000.
     public var limit: Int
     public var changedSince: Int64?
+    /// The fields the connector will use (the field catalogue's names for persons): a person's
+    /// record then carries only those of them the view holds, and the daemon does not read or
+    /// build the others. Nil for every field the view holds. Which records a page holds, and
+    /// their order, never depend on it.
+    public var fields: Set<String>?
 
-    public init(kind: SharedRecordKind, cursor: SharedViewCursor? = nil, limit: Int = 100, changedSince: Int64? = nil) {
+    public init(kind: SharedRecordKind, cursor: SharedViewCursor? = nil, limit: Int = 100, changedSince: Int64? = nil,
+                fields: Set<String>? = nil) {
         self.kind = kind
         self.cursor = cursor
         self.limit = limit
         self.changedSince = changedSince
+        self.fields = fields
     }
 }
 
