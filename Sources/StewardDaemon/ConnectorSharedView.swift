@@ -19,7 +19,7 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     private let sealing: SealingKey
     /// Every person id this view handed out, with the sourcedId and kind behind it: a connector
     /// reports what it sent by id, and the daemon records it by person.
-    private let issued = Mutex<[String: (sourcedId: String, kind: String)]>([:])
+    private let issued = Mutex(IssuedRecords())
     /// The newest roster version this view's reads saw: what its answer's disclosures are
     /// recorded under (the newest, so a read that spans an import is never taken for one
     /// from before it).
@@ -159,43 +159,22 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     }
 
     /// The district's own records keep their ids; every other kind is pseudonymous.
-    static let organizationKinds: Set<SharedRecord.Kind> = [.org, .academicSession, .course]
+    static var organizationKinds: Set<SharedRecord.Kind> { IssuedRecords.organizationKinds }
 
     func remember(_ records: [SharedRecord], sources: [String]) {
-        issued.withLock { issued in
-            for (record, source) in zip(records, sources) where !Self.organizationKinds.contains(record.kind) {
-                issued[record.id] = (source, record.kind.rawValue)
-            }
-        }
+        issued.withLock { $0.add(records, sources: sources) }
     }
 
-    /// The persons behind what a connector reports it sent (`sent`: ids and the fields sent with
-    /// them), each once with every field sent of them; the enrollments sent (sourcedIds), whose
-    /// persons were sent their `sections`; and how many distinct records were sent (the
-    /// district's own records included). Ids this view did not hand out name no person: a
-    /// connector reports only ids its request read.
+    /// The persons behind what a connector reports it sent, the enrollments sent and how many
+    /// distinct records were sent (see ``IssuedRecords/sentPersons(_:)``).
     func sentPersons(_ sent: [(ids: [String], fields: Set<String>)]) -> (persons: SentPersons, enrollments: [String], records: Int) {
-        var persons = SentPersons()
-        var enrollments: [String] = []
-        var records = Set<String>()
-        issued.withLock { issued in
-            for entry in sent {
-                for id in entry.ids {
-                    records.insert(id)
-                    guard let behind = issued[id] else { continue }
-                    if behind.kind == SharedRecord.Kind.enrollment.rawValue {
-                        enrollments.append(behind.sourcedId)
-                    } else if SharedRecord.Kind(rawValue: behind.kind)?.isPerson == true {
-                        persons.add(behind.sourcedId, kind: behind.kind, fields: entry.fields)
-                    }
-                }
-            }
-        }
-        return (persons, enrollments, records.count)
+        issued.withLock { $0.sentPersons(sent) }
     }
 
     /// What `id` stands for, if this view handed it out.
-    func issued(_ id: String) -> (sourcedId: String, kind: String)? { issued.withLock { $0[id] } }
+    func issued(_ id: String) -> (sourcedId: String, kind: String)? {
+        issued.withLock { $0.behind(id) }.map { ($0.sourcedId, $0.kind.rawValue) }
+    }
 
     private func context(_ kind: SharedRecordKind) -> String { "\(partner)\u{0}\(kind.rawValue)\u{0}" }
 
@@ -223,33 +202,3 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     }
 }
 
-/// The persons one answer disclosed, each once, grouped by the fields it sent of them: a page
-/// of a sync is usually one group, so a group's persons are written in one statement.
-struct SentPersons {
-    private var indexOf: [String: Int] = [:]
-    private var persons: [(sourcedId: String, kind: String, fields: Set<String>)] = []
-
-    /// Adds `fields` to what was sent of the person `sourcedId`.
-    mutating func add(_ sourcedId: String, kind: String, fields: Set<String>) {
-        if let index = indexOf[sourcedId] {
-            if !fields.isSubset(of: persons[index].fields) { persons[index].fields.formUnion(fields) }
-        } else {
-            indexOf[sourcedId] = persons.count
-            persons.append((sourcedId, kind, fields))
-        }
-    }
-
-    /// The persons by the fields sent of them, in the order they were first sent. Sets of fields
-    /// are compared, not hashed: an answer has few of them, most sharing one storage.
-    var groups: [(fields: Set<String>, persons: [(sourcedId: String, kind: String)])] {
-        var groups: [(fields: Set<String>, persons: [(sourcedId: String, kind: String)])] = []
-        for person in persons {
-            if let index = groups.firstIndex(where: { $0.fields == person.fields }) {
-                groups[index].persons.append((person.sourcedId, person.kind))
-            } else {
-                groups.append((person.fields, [(person.sourcedId, person.kind)]))
-            }
-        }
-        return groups
-    }
-}
