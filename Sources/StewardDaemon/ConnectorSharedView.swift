@@ -102,7 +102,7 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     func record(_ kind: SharedRecordKind, id: String) throws(SharedViewError) -> SharedViewRecord? {
         try checkSharing()
         guard let coreKind = SharedRecord.Kind(rawValue: kind.rawValue) else { return nil }
-        let realIds = Self.organizationKinds.contains(coreKind) || (view.policy.kind == .district && view.policy.grants("sis_id"))
+        let realIds = coreKind.isOrganization || (view.policy.kind == .district && view.policy.grants("sis_id"))
         return try reading { db throws(StewardError) -> SharedViewRecord? in
             var sourcedId = id
             if !realIds {
@@ -157,9 +157,6 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     static func importTimes(_ db: Database) throws(StewardError) -> [Int64: String] {
         Dictionary(try ChangeRecords.appliedImports(db: db).map { ($0.id, $0.at) }, uniquingKeysWith: { first, _ in first })
     }
-
-    /// The district's own records keep their ids; every other kind is pseudonymous.
-    static var organizationKinds: Set<SharedRecord.Kind> { IssuedRecords.organizationKinds }
 
     func remember(_ records: [SharedRecord], sources: [String]) {
         issued.withLock { $0.add(records, sources: sources) }

@@ -19,15 +19,12 @@ struct IssuedRecords {
     private var index: [String: (handout: Int, position: Int)] = [:]
     private var indexed = 0
 
-    /// The district's own records keep their ids; every other kind is pseudonymous.
-    static let organizationKinds: Set<SharedRecord.Kind> = [.org, .academicSession, .course]
-
     mutating func add(_ records: [SharedRecord], sources: [String]) {
-        if sources.count == records.count, !records.contains(where: { Self.organizationKinds.contains($0.kind) }) {
+        if sources.count == records.count, !records.contains(where: \.kind.isOrganization) {
             guard !records.isEmpty else { return }
             handouts.append(Handout(ids: records.map(\.id), sources: sources, kinds: records.map(\.kind)))
         } else {
-            let kept = zip(records, sources).filter { !Self.organizationKinds.contains($0.0.kind) }
+            let kept = zip(records, sources).filter { !$0.0.kind.isOrganization }
             guard !kept.isEmpty else { return }
             handouts.append(Handout(ids: kept.map(\.0.id), sources: kept.map(\.1), kinds: kept.map(\.0.kind)))
         }

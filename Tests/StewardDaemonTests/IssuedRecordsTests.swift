@@ -27,7 +27,7 @@ struct IssuedRecordsTests {
     static func byValue(_ handouts: [([SharedRecord], [String])], _ sent: [(ids: [String], fields: Set<String>)]) -> Outcome {
         var behind: [String: (String, SharedRecord.Kind)] = [:]
         for (records, sources) in handouts {
-            for (record, source) in zip(records, sources) where !IssuedRecords.organizationKinds.contains(record.kind) {
+            for (record, source) in zip(records, sources) where !record.kind.isOrganization {
                 behind[record.id] = (source, record.kind)
             }
         }
@@ -81,7 +81,7 @@ struct IssuedRecordsTests {
             #expect(walked == expected, "round \(round)")
             for id in handed + ["never-\(round)"] {
                 let plain = handouts.reversed().lazy.compactMap { records, sources in
-                    zip(records, sources).first { $0.0.id == id && !IssuedRecords.organizationKinds.contains($0.0.kind) }
+                    zip(records, sources).first { $0.0.id == id && !$0.0.kind.isOrganization }
                 }.first
                 #expect(issued.behind(id)?.sourcedId == plain?.1 && issued.behind(id)?.kind == plain?.0.kind, "round \(round): \(id)")
             }

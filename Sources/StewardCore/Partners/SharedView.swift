@@ -25,7 +25,20 @@ public struct SharedRecord: Sendable, Equatable, Codable {
         case org, academicSession, course, enrollment
 
         /// Persons, as opposed to the records about the school's organization.
-        public var isPerson: Bool { [.student, .teacher, .administrator, .aide].contains(self) }
+        public var isPerson: Bool {
+            switch self {
+            case .student, .teacher, .administrator, .aide: return true
+            case .section, .org, .academicSession, .course, .enrollment: return false
+            }
+        }
+
+        /// The district's own records (orgs, academic sessions, courses), which keep their ids.
+        public var isOrganization: Bool {
+            switch self {
+            case .org, .academicSession, .course: return true
+            case .student, .teacher, .administrator, .aide, .section, .enrollment: return false
+            }
+        }
     }
 
     public var id: String
@@ -377,11 +390,14 @@ public struct SharedView: Sendable {
         var position = cursor
         while true {
             let rows = try fetch(position)
-            for (row, projected) in zip(rows, try project(rows)) {
-                position = id(row)
-                if let record = projected {
+            let projections = try project(rows)
+            // By index: a row (a person holds a dozen strings and lists) is not copied out.
+            for index in rows.indices {
+                let rowId = id(rows[index])
+                position = rowId
+                if let record = projections[index] {
                     page.records.append(record)
-                    page.sources.append(id(row))
+                    page.sources.append(rowId)
                 }
                 if page.records.count == limit {
                     page.next = position
