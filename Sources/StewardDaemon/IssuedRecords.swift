@@ -30,6 +30,22 @@ struct IssuedRecords {
         }
     }
 
+    /// How far past the expected place an id is looked for in the same page: a connector that
+    /// groups a page's records by the fields it sent reports each group in the page's order,
+    /// skipping the others' ids.
+    static let lookAhead = 64
+
+    /// `id`'s position in `ids` at or a little after `start`.
+    private static func position(of id: String, in ids: [String], from start: Int) -> Int? {
+        let end = min(ids.count, start + lookAhead)
+        var position = start
+        while position < end {
+            if ids[position] == id { return position }
+            position += 1
+        }
+        return nil
+    }
+
     /// Where `id` was last handed out.
     mutating func place(of id: String) -> (handout: Int, position: Int)? {
         while indexed < handouts.count {
@@ -55,11 +71,12 @@ struct IssuedRecords {
         var unknown = Set<String>()
         for (entry, report) in sent.enumerated() {
             places.reserveCapacity(places.count + report.ids.count)
-            var next: (handout: Int, position: Int)?
+            // A report starts with the latest page, usually the one it is about.
+            var next: (handout: Int, position: Int)? = handouts.isEmpty ? nil : (handouts.count - 1, 0)
             for id in report.ids {
                 let found: (handout: Int, position: Int)
-                if let next, next.position < handouts[next.handout].ids.count, handouts[next.handout].ids[next.position] == id {
-                    found = next
+                if let next, let position = Self.position(of: id, in: handouts[next.handout].ids, from: next.position) {
+                    found = (next.handout, position)
                 } else if let elsewhere = place(of: id) {
                     found = elsewhere
                 } else {

@@ -134,8 +134,10 @@ final class ReadAhead: Sendable {
         worker(for: key.partner).run { [self] in
             let page = read()
             entry.result.withLock { $0 = page }
-            entry.done.signal()
+            // No longer busy before the page is handed over: the request that waits for it
+            // starts the next read at once, and must not find this one still counted.
             state.withLock { $0.busy -= 1 }
+            entry.done.signal()
         }
     }
 
