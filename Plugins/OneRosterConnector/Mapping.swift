@@ -196,12 +196,22 @@ struct Mapping: Sendable {
             return Dictionary(grouping: records) { disclosedFields($0, properties: properties) }.map { ($0.key, $0.value.map(\.id)) }
         }
         let bits = Dictionary(uniqueKeysWithValues: candidates.enumerated().map { ($0.element, UInt64(1) << UInt64($0.offset)) })
-        var groups: [UInt64: [String]] = [:]
+        var groups: [(mask: UInt64, ids: [String])] = []
+        // A page's records mostly list the same names (one shared list): a record's mask is
+        // worked out again only when its names differ from the one before it.
+        var last: (names: [String], mask: UInt64, group: Int)?
         for record in records {
-            // A record holds fewer fields than there are candidates: its own keys are looked up.
-            var mask: UInt64 = 0
-            for field in record.fields.keys { mask |= bits[field] ?? 0 }
-            groups[mask, default: []].append(record.id)
+            let names = record.fields.names
+            if last?.names != names {
+                // A record holds fewer fields than there are candidates: its own names are looked up.
+                let mask = names.reduce(UInt64(0)) { $0 | (bits[$1] ?? 0) }
+                let group = groups.firstIndex { $0.mask == mask } ?? {
+                    groups.append((mask, []))
+                    return groups.count - 1
+                }()
+                last = (names, mask, group)
+            }
+            groups[last!.group].ids.append(record.id)
         }
         return groups.map { mask, ids in
             (Set(candidates.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element)), ids)

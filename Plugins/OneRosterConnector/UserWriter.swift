@@ -45,44 +45,62 @@ struct UserWriter {
         return date
     }
 
-    /// One user, members in code-point order of their keys.
-    /// The view fields a user is written from, taken from its record in one pass over its
-    /// fields (a record holds a handful; looking each property up would hash a dozen names).
+    /// The view fields a user is written from, taken from its record's list of fields by the
+    /// page's `Layout` (a page's records list the same names in the same order).
     private struct UserFields {
         var givenName: String?, familyName: String?, familyInitial: String?, middleName: String?, preferredName: String?
         var email: String?, phone: String?, sms: String?, username: String?, studentNumber: String?, stateId: String?
         var grades: [String] = [], schools: [String] = []
 
-        init(_ fields: [String: SharedFieldValue]) {
-            for (name, value) in fields {
+        /// The view fields a user is written from, each a slot of `UserFields`.
+        enum Slot: String, CaseIterable {
+            case givenName = "given_name", familyName = "family_name", familyInitial = "family_initial", middleName = "middle_name"
+            case preferredName = "preferred_name", email, phone, sms, username, studentNumber = "student_number"
+            case stateId = "state_id", grade, school
+        }
+
+        init(_ values: [SharedFieldValue], slots: [Slot?]) {
+            for (value, slot) in zip(values, slots) {
+                guard let slot else { continue }
                 // As RecordFields reads them: a text is its first non-empty item, a list all its items.
                 let text: String?, list: [String]
                 switch value {
                 case .text(let value): (text, list) = (value.isEmpty ? nil : value, value.isEmpty ? [] : [value])
                 case .list(let values): (text, list) = (values.first { !$0.isEmpty }, values)
                 }
-                switch name {
-                case "given_name": givenName = text
-                case "family_name": familyName = text
-                case "family_initial": familyInitial = text
-                case "middle_name": middleName = text
-                case "preferred_name": preferredName = text
-                case "email": email = text
-                case "phone": phone = text
-                case "sms": sms = text
-                case "username": username = text
-                case "student_number": studentNumber = text
-                case "state_id": stateId = text
-                case "grade": grades = list
-                case "school": schools = list
-                default: break
+                switch slot {
+                case .givenName: givenName = text
+                case .familyName: familyName = text
+                case .familyInitial: familyInitial = text
+                case .middleName: middleName = text
+                case .preferredName: preferredName = text
+                case .email: email = text
+                case .phone: phone = text
+                case .sms: sms = text
+                case .username: username = text
+                case .studentNumber: studentNumber = text
+                case .stateId: stateId = text
+                case .grade: grades = list
+                case .school: schools = list
                 }
             }
         }
     }
 
+    /// The slot of each name of the last record's fields: worked out again only when a record
+    /// lists other names (comparing a page's shared list of names costs nothing).
+    private var layout: (names: [String], slots: [UserFields.Slot?]) = ([], [])
+
+    private mutating func fields(of record: SharedViewRecord) -> UserFields {
+        if record.fields.names != layout.names {
+            layout = (record.fields.names, record.fields.names.map(UserFields.Slot.init(rawValue:)))
+        }
+        return UserFields(record.fields.values, slots: layout.slots)
+    }
+
+    /// One user, members in code-point order of their keys.
     mutating func write(_ record: SharedViewRecord, to out: inout [UInt8]) {
-        let fields = UserFields(record.fields)
+        let fields = fields(of: record)
         var first = true
         func raw(_ text: StaticString) { Self.append(text, to: &out) }
         func key(_ name: StaticString) {

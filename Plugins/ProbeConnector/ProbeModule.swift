@@ -54,7 +54,7 @@ final class ProbeModule: PullConnector {
     }
 
     static func object(_ record: SharedViewRecord) -> [String: Any] {
-        ["id": record.id, "kind": record.kind.rawValue, "version": record.version, "fields": record.fields.mapValues { value -> Any in
+        ["id": record.id, "kind": record.kind.rawValue, "version": record.version, "fields": record.fields.dictionary.mapValues { value -> Any in
             switch value {
             case .text(let text): return text
             case .list(let list): return list

@@ -187,15 +187,15 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         return String(value.dropFirst(context(kind).count))
     }
 
-    /// Core's record as ConnectorKit's: the two kinds enums share their raw values.
+    /// Core's record as ConnectorKit's: the two kinds enums share their raw values, and the
+    /// list of field names is handed on as it is (a page's records share one).
     static func convert(_ record: SharedRecord) -> SharedViewRecord {
         SharedViewRecord(id: record.id, kind: SharedRecordKind(rawValue: record.kind.rawValue)!,
-                         fields: record.fields.mapValues {
+                         fields: SharedFields(names: record.fieldNames, values: record.fieldValues.map {
                              switch $0 {
                              case .text(let text): return .text(text)
                              case .list(let list): return .list(list)
                              }
-                         }, version: record.version)
+                         }), version: record.version)
     }
 }
-

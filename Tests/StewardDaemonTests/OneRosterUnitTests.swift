@@ -74,6 +74,16 @@ enum OneRosterFixture {
         for version in [OneRosterVersion.v1p1, .v1p2] {
             let mapping = Mapping(version: version) { $0 == 4 ? "2026-11-29T12:00:00Z" : nil }
             var records: [SharedViewRecord] = []
+            // Runs of records listing the same names, as a page of a view does: one list of
+            // names shared, values of their own.
+            let shared = fields.map(\.0)
+            for index in 0..<100 {
+                let values: [SharedFieldValue] = fields.map { _, isList in
+                    isList ? .list([texts.randomElement(using: &random)!]) : .text(texts.randomElement(using: &random)!)
+                }
+                records.append(SharedViewRecord(id: "shared-\(index)", kind: .student, fields: SharedFields(names: shared, values: values),
+                                                version: 4))
+            }
             for index in 0..<400 {
                 var values: [String: SharedFieldValue] = [:]
                 for (name, isList) in fields where Int.random(in: 0..<100, using: &random) < 60 {
@@ -85,6 +95,7 @@ enum OneRosterFixture {
                 let kind = [SharedRecordKind.student, .teacher, .administrator, .aide].randomElement(using: &random)!
                 records.append(SharedViewRecord(id: "id-\(index)", kind: kind, fields: values, version: Int64.random(in: 1...5, using: &random)))
             }
+            records.shuffle(using: &random)
             var writer = UserWriter(mapping: mapping)
             let written = writer.page(records)
             let encoded = JSONValue.encode(["users": .array(records.map { .object(mapping.object($0, as: .user)) })])

@@ -43,17 +43,80 @@ public struct SharedRecord: Sendable, Equatable, Codable {
 
     public var id: String
     public var kind: Kind
-    /// Field name → value. For persons the names are the field catalogue's; for the other kinds
-    /// see `SharedView.record(for:)`.
-    public var fields: [String: SharedValue]
+    /// The fields as a list: `fieldNames[i]` holds `fieldValues[i]`, each name once. A view
+    /// builds a page's records with the same names in the same order, and a connector receives
+    /// them so, without a table per record.
+    public private(set) var fieldNames: [String]
+    public private(set) var fieldValues: [SharedValue]
     /// The roster version (import id) that last changed the record.
     public var version: Int64
 
+    /// Field name → value. For persons the names are the field catalogue's; for the other kinds
+    /// see `SharedView.record(for:)`.
+    public var fields: [String: SharedValue] {
+        get { Dictionary(zip(fieldNames, fieldValues), uniquingKeysWith: { _, last in last }) }
+        set {
+            fieldNames = Array(newValue.keys)
+            fieldValues = fieldNames.map { newValue[$0]! }
+        }
+    }
+
     public init(id: String, kind: Kind, fields: [String: SharedValue], version: Int64 = 0) {
+        let names = Array(fields.keys)
+        self.init(id: id, kind: kind, fieldNames: names, fieldValues: names.map { fields[$0]! }, version: version)
+    }
+
+    public init(id: String, kind: Kind, fieldNames: [String], fieldValues: [SharedValue], version: Int64 = 0) {
+        precondition(fieldNames.count == fieldValues.count, "a record needs one value per field name")
         self.id = id
         self.kind = kind
-        self.fields = fields
+        self.fieldNames = fieldNames
+        self.fieldValues = fieldValues
         self.version = version
+    }
+
+    /// The value of field `name`, if the record holds it.
+    public func field(_ name: String) -> SharedValue? {
+        fieldNames.firstIndex(of: name).map { fieldValues[$0] }
+    }
+
+    /// Sets field `name` to `value`, or removes it when `value` is nil.
+    public mutating func setField(_ name: String, _ value: SharedValue?) {
+        switch (fieldNames.firstIndex(of: name), value) {
+        case (let index?, let value?): fieldValues[index] = value
+        case (let index?, nil):
+            fieldNames.remove(at: index)
+            fieldValues.remove(at: index)
+        case (nil, let value?):
+            fieldNames.append(name)
+            fieldValues.append(value)
+        case (nil, nil): break
+        }
+    }
+
+    /// The same id, kind, version and fields, whatever their order.
+    public static func == (lhs: SharedRecord, rhs: SharedRecord) -> Bool {
+        guard lhs.id == rhs.id, lhs.kind == rhs.kind, lhs.version == rhs.version, lhs.fieldNames.count == rhs.fieldNames.count
+        else { return false }
+        if lhs.fieldNames == rhs.fieldNames { return lhs.fieldValues == rhs.fieldValues }
+        return zip(lhs.fieldNames, lhs.fieldValues).allSatisfy { rhs.field($0) == $1 }
+    }
+
+    private enum CodingKeys: String, CodingKey { case id, kind, fields, version }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(id: try container.decode(String.self, forKey: .id), kind: try container.decode(Kind.self, forKey: .kind),
+                  fields: try container.decode([String: SharedValue].self, forKey: .fields),
+                  version: try container.decode(Int64.self, forKey: .version))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(fields, forKey: .fields)
+        try container.encode(version, forKey: .version)
     }
 }
 
@@ -95,7 +158,11 @@ public struct SharedView: Sendable {
     private let personPseudonym: @Sendable (String) -> String
     /// The person fields the policy grants, worked out once per view rather than once per field
     /// of every record (fewer in a view `narrowed` to what a connector uses).
-    private var personFields: [PersonField]
+    private var personFields: [PersonField] {
+        didSet { personFieldNames = personFields.map(\.rawValue) }
+    }
+    /// `personFields`' names, one array every record of the view shares.
+    private var personFieldNames: [String]
     /// Whether ids are the district's own: a district application granted `sis_id`.
     private let realIds: Bool
 
@@ -110,6 +177,7 @@ public struct SharedView: Sendable {
         self.personPseudonym = personPseudonym ?? pseudonym
         let granted = Set(policy.fields.map(\.name))
         personFields = PersonField.allCases.filter { granted.contains($0.rawValue) }
+        personFieldNames = personFields.map(\.rawValue)
         realIds = policy.kind == .district && granted.contains("sis_id")
     }
 
@@ -161,7 +229,9 @@ public struct SharedView: Sendable {
     /// carries only granted fields, and of those only the ones with a value.
     public func record(for person: RosterPerson) -> SharedRecord? {
         guard policy.includes(person), let kind = SharedRecord.Kind(rawValue: person.role) else { return nil }
-        var fields: [String: SharedValue] = Dictionary(minimumCapacity: personFields.count)
+        // The names are the view's own list (one shared array) until a field has no value.
+        var names: [String]?, values: [SharedValue] = []
+        values.reserveCapacity(personFields.count)
         for field in personFields {
             let value: SharedValue
             switch field {
@@ -192,13 +262,17 @@ public struct SharedView: Sendable {
                     .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } })
             }
             switch value {
-            case .text(let text) where text.isEmpty: continue
-            case .list(let list) where list.isEmpty: continue
-            default: fields[field.rawValue] = value
+            case .text(let text) where text.isEmpty: break
+            case .list(let list) where list.isEmpty: break
+            default:
+                names?.append(field.rawValue)
+                values.append(value)
+                continue
             }
+            if names == nil { names = Array(personFieldNames.prefix(values.count)) }
         }
-        return SharedRecord(id: realIds ? person.sourcedId : personPseudonym(person.sourcedId), kind: kind, fields: fields,
-                            version: person.modifiedImport)
+        return SharedRecord(id: realIds ? person.sourcedId : personPseudonym(person.sourcedId), kind: kind,
+                            fieldNames: names ?? personFieldNames, fieldValues: values, version: person.modifiedImport)
     }
 
     /// The record `section` becomes in this view, or nil when the view does not hold it.

@@ -1,9 +1,9 @@
 /// Typed reads of a record's fields, for connectors: a text field's value, or the first of a
 /// list; a list, or a text as a list of one. An empty text reads as absent.
 public struct RecordFields: Sendable {
-    public let fields: [String: SharedFieldValue]
+    public let fields: SharedFields
 
-    public init(_ fields: [String: SharedFieldValue]) { self.fields = fields }
+    public init(_ fields: SharedFields) { self.fields = fields }
 
     public func text(_ name: String) -> String? {
         switch fields[name] {

@@ -201,15 +201,105 @@ public struct SharedViewRecord: Sendable, Hashable {
     public var kind: SharedRecordKind
     /// Only the granted fields, by the field catalogue's names (see the README); for the
     /// other kinds, the names the README lists for each.
-    public var fields: [String: SharedFieldValue]
+    public var fields: SharedFields
     /// The roster version (import id) that last changed the record.
     public var version: Int64
 
-    public init(id: String, kind: SharedRecordKind, fields: [String: SharedFieldValue], version: Int64 = 0) {
+    public init(id: String, kind: SharedRecordKind, fields: SharedFields, version: Int64 = 0) {
         self.id = id
         self.kind = kind
         self.fields = fields
         self.version = version
+    }
+
+    public init(id: String, kind: SharedRecordKind, fields: [String: SharedFieldValue], version: Int64 = 0) {
+        self.init(id: id, kind: kind, fields: SharedFields(fields), version: version)
+    }
+}
+
+/// A record's fields by name, as a dictionary reads them (`fields["email"]`, `keys`, equality
+/// whatever the order), but kept as a short list: a record holds a handful, so a name is found
+/// by comparing names rather than by hashing it, and no table is built per record. A page's
+/// records list their fields in the same order.
+public struct SharedFields: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    public typealias Element = (key: String, value: SharedFieldValue)
+
+    public private(set) var names: [String]
+    public private(set) var values: [SharedFieldValue]
+
+    /// `names[i]` holds `values[i]`; each name at most once.
+    public init(names: [String], values: [SharedFieldValue]) {
+        precondition(names.count == values.count, "a field list needs one value per name")
+        self.names = names
+        self.values = values
+    }
+
+    public init(_ dictionary: [String: SharedFieldValue]) {
+        names = Array(dictionary.keys)
+        values = names.map { dictionary[$0]! }
+    }
+
+    public init(dictionaryLiteral elements: (String, SharedFieldValue)...) {
+        self.init(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+
+    public subscript(name: String) -> SharedFieldValue? {
+        get { names.firstIndex(of: name).map { values[$0] } }
+        set {
+            switch (names.firstIndex(of: name), newValue) {
+            case (let index?, let value?): values[index] = value
+            case (let index?, nil):
+                names.remove(at: index)
+                values.remove(at: index)
+            case (nil, let value?):
+                names.append(name)
+                values.append(value)
+            case (nil, nil): break
+            }
+        }
+    }
+
+    public var keys: [String] { names }
+    public var count: Int { names.count }
+    public var isEmpty: Bool { names.isEmpty }
+
+    public func makeIterator() -> some IteratorProtocol<Element> {
+        zip(names, values).lazy.map { (key: $0, value: $1) }.makeIterator()
+    }
+
+    /// The fields `isIncluded` keeps, in their order.
+    public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> SharedFields {
+        var kept = SharedFields(names: [], values: [])
+        for (name, value) in zip(names, values) where try isIncluded((name, value)) {
+            kept.names.append(name)
+            kept.values.append(value)
+        }
+        return kept
+    }
+
+    /// As a dictionary.
+    public var dictionary: [String: SharedFieldValue] {
+        Dictionary(zip(names, values), uniquingKeysWith: { _, last in last })
+    }
+
+    /// The same names with the same values, in any order.
+    public static func == (lhs: SharedFields, rhs: SharedFields) -> Bool {
+        guard lhs.names.count == rhs.names.count else { return false }
+        if lhs.names == rhs.names { return lhs.values == rhs.values }
+        return zip(lhs.names, lhs.values).allSatisfy { rhs[$0] == $1 }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        // Whatever the order: the pairs' own hashes, summed.
+        hasher.combine(names.count)
+        var sum = 0
+        for (name, value) in zip(names, values) {
+            var pair = Hasher()
+            pair.combine(name)
+            pair.combine(value)
+            sum &+= pair.finalize()
+        }
+        hasher.combine(sum)
     }
 }
 
