@@ -45,6 +45,26 @@ public final class Database: @unchecked Sendable {
 
     deinit { close() }
 
+    /// What `onWALCommit` was handed, kept alive as long as the connection.
+    private final class WALHook {
+        let body: (Int) -> Void
+        init(_ body: @escaping (Int) -> Void) { self.body = body }
+    }
+    private var walHook: WALHook?
+
+    /// Calls `body` with the number of frames in the WAL after each transaction this connection
+    /// commits (`sqlite3_wal_hook`), on the thread that committed. It replaces SQLite's own
+    /// automatic checkpoint: set it after `PRAGMA wal_autocheckpoint`, which would replace it.
+    public func onWALCommit(_ body: @escaping (Int) -> Void) {
+        let hook = WALHook(body)
+        walHook = hook
+        sqlite3_wal_hook(handle, { context, _, _, frames in
+            guard let context else { return SQLITE_OK }
+            Unmanaged<WALHook>.fromOpaque(context).takeUnretainedValue().body(Int(frames))
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(hook).toOpaque())
+    }
+
     /// Closes the connection; later calls fail. Safe to call twice.
     public func close() {
         if let handle { sqlite3_close_v2(handle) }

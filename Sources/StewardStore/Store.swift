@@ -52,6 +52,23 @@ public final class Store: @unchecked Sendable {
         self.readers = readers
         readerSlots = DispatchSemaphore(value: readers.count)
         idleReaders = Mutex(Array(readers.indices))
+        writer.onWALCommit { [weak self] frames in self?.walGrew(to: frames) }
+    }
+
+    /// WAL frames (16 KiB pages) past which a commit of the writer has the WAL checkpointed, off
+    /// the commit's path: about 32 MiB. Partners' syncs write a row per person sent, page after
+    /// page; a WAL left to grow for the minute between timed checkpoints makes every commit
+    /// append to a longer file and every read look through a longer index of it.
+    static let checkpointFrames = 2048
+    private let checkpointPending = Mutex(false)
+
+    private func walGrew(to frames: Int) {
+        guard frames >= Self.checkpointFrames,
+              checkpointPending.withLock({ pending in defer { pending = true }; return !pending }) else { return }
+        DispatchQueue.global(qos: .utility).async { [weak self] in
+            self?.checkpoint()
+            self?.checkpointPending.withLock { $0 = false }
+        }
     }
 
     /// Abandons an import under way: its next SQLite call fails and its transaction rolls back,

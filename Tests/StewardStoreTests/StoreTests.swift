@@ -23,6 +23,25 @@ func temporaryDirectory() -> String {
         #expect(try store.currentSchemaVersion() == Store.schemaVersion)
     }
 
+    /// Without a checkpoint the WAL would hold every one of these commits (150 MiB); the
+    /// writer has it checkpointed once it passes `checkpointFrames`, and then reuses it.
+    @Test func theWriterHasTheWALCheckpointedAsItGrows() throws {
+        let directory = temporaryDirectory()
+        let store = try Store(stateDirectory: directory)
+        defer { store.close() }
+        try store.write { db throws(StewardError) in try db.execute("CREATE TABLE filler (data BLOB)") }
+        var largest: UInt64 = 0
+        for _ in 0..<150 {
+            try store.write { db throws(StewardError) in try db.execute("INSERT INTO filler VALUES (randomblob(1048576))") }
+            let size = (try? FileManager.default.attributesOfItem(atPath: directory + "/steward.db-wal")[.size] as? UInt64) ?? 0
+            largest = max(largest, size)
+        }
+        #expect(largest > 16 << 20, "the writes went through the WAL")
+        #expect(largest < 100 << 20, "the WAL reached \(largest >> 20) MiB")
+        let rows = try store.read { db throws(StewardError) in try db.scalarInt("SELECT count(*) FROM filler") }
+        #expect(rows == 150)
+    }
+
     @Test func reopeningRunsNoMigrationTwiceAndKeepsData() throws {
         let directory = temporaryDirectory()
         let first = try Store(stateDirectory: directory)
