@@ -224,12 +224,12 @@ extension ConnectorSharedView {
                         // The fields the partner was sent from the version before, as they were
                         // then; the others as they are now: it learns no value it was not given.
                         var shown = record
-                        for field in knowledge.fields { shown.fields[field] = earlier.fields[field] }
+                        for field in knowledge.fields { shown.setField(field, earlier.field(field)) }
                         before[key(entry)] = shown
                     case (let earlier?, let record?):
                         // Not sent the state the import changed: told only if a field it may
                         // receive changed, and then as a record it did not have.
-                        if earlier.fields == record.fields && earlier.kind == record.kind { now[key(entry)] = nil }
+                        if earlier.sameFields(as: record) && earlier.kind == record.kind { now[key(entry)] = nil }
                     case (nil, _):
                         // Entered the view (or is new): created.
                         break
@@ -280,12 +280,12 @@ extension ConnectorSharedView {
                 changes.append(ViewChange(id: id, action: .created, record: current, at: applied.at))
             case (let current?, let previous?):
                 let membership = entry.entity == .classes && entry.previous == nil
-                guard membership || current.fields != previous.fields || current.kind != previous.kind else { continue }
-                let shown = membership || previous.fields.isEmpty ? nil : previous
+                guard membership || !current.sameFields(as: previous) || current.kind != previous.kind else { continue }
+                let shown = membership || previous.fieldNames.isEmpty ? nil : previous
                 changes.append(ViewChange(id: id, action: .updated, record: current, previous: shown, at: applied.at))
             case (nil, let previous?):
                 // The id, and what tells which collection it left (an org's or a session's type).
-                let type = previous.fields["type"].map { ["type": $0] } ?? [:]
+                let type = previous.field("type").map { ["type": $0] } ?? [:]
                 changes.append(ViewChange(id: id, action: .deleted, record: SharedRecord(id: previous.id, kind: previous.kind, fields: type),
                                           at: applied.at))
             case (nil, nil):

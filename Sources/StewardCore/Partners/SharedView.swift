@@ -94,12 +94,16 @@ public struct SharedRecord: Sendable, Equatable, Codable {
         }
     }
 
+    /// Whether `other` holds the same fields with the same values, whatever their order.
+    public func sameFields(as other: SharedRecord) -> Bool {
+        guard fieldNames.count == other.fieldNames.count else { return false }
+        if fieldNames == other.fieldNames { return fieldValues == other.fieldValues }
+        return zip(fieldNames, fieldValues).allSatisfy { other.field($0) == $1 }
+    }
+
     /// The same id, kind, version and fields, whatever their order.
     public static func == (lhs: SharedRecord, rhs: SharedRecord) -> Bool {
-        guard lhs.id == rhs.id, lhs.kind == rhs.kind, lhs.version == rhs.version, lhs.fieldNames.count == rhs.fieldNames.count
-        else { return false }
-        if lhs.fieldNames == rhs.fieldNames { return lhs.fieldValues == rhs.fieldValues }
-        return zip(lhs.fieldNames, lhs.fieldValues).allSatisfy { rhs.field($0) == $1 }
+        lhs.id == rhs.id && lhs.kind == rhs.kind && lhs.version == rhs.version && lhs.sameFields(as: rhs)
     }
 
     private enum CodingKeys: String, CodingKey { case id, kind, fields, version }
