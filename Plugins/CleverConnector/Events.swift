@@ -10,18 +10,27 @@ import ConnectorKit
 /// its type), so a deleted district is a `districts.deleted` and a deleted school year is no
 /// term event at all.
 extension Responder {
-    /// `/v3.0/events`: a page of events, oldest first, of the `record_type`s asked for.
+    /// `/v3.0/events`: a page of events, oldest first, of the `record_type`s asked for, and with
+    /// `school=`, of that school's records.
     func events(_ query: Query) throws(CleverError) -> PartnerResponse {
         let wanted = Set((query.recordTypes.isEmpty ? RecordType.allCases : query.recordTypes.compactMap(RecordType.init(rawValue:)))
             .map(\.object))
         let kinds = Set(wanted.flatMap(\.kinds))
+        if let school = query.school {
+            // Filtering on a withheld field would tell the partner its values; a school outside
+            // the view is not found, as on `/schools/{id}`.
+            try requireField("school", of: ObjectType.personKinds + [.section])
+            guard try find(.school, school) != nil else { throw .notFound("school") }
+        }
         let stream = Stream<SharedViewChange>(read: { [view] after, before, limit throws(CleverError) in
             let page = try CleverError.reading { () throws(SharedViewError) in
                 try view.changes(SharedViewChangeRequest(after: after, before: before, limit: limit,
                                                          kinds: query.recordTypes.isEmpty ? nil : kinds))
             }
             return .init(items: page.changes, hasMoreAfter: page.hasMoreAfter, hasMoreBefore: page.hasMoreBefore, total: nil)
-        }, id: \.id, keep: { Self.objectType(of: $0).map(wanted.contains) ?? false })
+        }, id: \.id, keep: { change in
+            (Self.objectType(of: change).map(wanted.contains) ?? false) && (query.school.map { Self.change(change, concerns: $0) } ?? true)
+        })
         let page = try Page([stream], after: query.after, before: query.before, limit: query.limit)
         let mapping = try mapping()
         var data: [JSONValue] = []
@@ -39,6 +48,24 @@ extension Responder {
               Self.objectType(of: change) != nil else { throw .notFound("event") }
         let object = try event(change, try mapping())
         return Self.json(["data": .object(object), "links": .array([Query.link("self", selfURI)])])
+    }
+
+    /// Whether `change` is an event of school `school`: of the school itself, or of a person,
+    /// section or course of it, before or after the change. The district's own records (the
+    /// district, terms, its courses) belong to no one school. A deletion carries only the
+    /// record's id, and a partner must hear of every record it held that left its view: every
+    /// deletion is kept.
+    static func change(_ change: SharedViewChange, concerns school: String) -> Bool {
+        guard change.action != .deleted else { return true }
+        return ([change.record] + (change.previous.map { [$0] } ?? [])).contains { record in
+            let fields = RecordFields(record.fields)
+            switch record.kind {
+            case .org: return record.id == school
+            case .course: return fields.text("org") == school
+            case .student, .teacher, .administrator, .aide, .section: return fields.list("school").contains(school)
+            case .academicSession, .enrollment: return false
+            }
+        }
     }
 
     /// The Clever object type a change is an event of; nil for a change that is no event here.

@@ -2,7 +2,7 @@ import ConnectorKit
 
 /// The query parameters of one request, checked: paging (`limit`, `starting_after`,
 /// `ending_before`), `count`, and the filters an endpoint takes (`role`, `primary`,
-/// `record_type`). A parameter the endpoint does not take is refused (400), so a partner's typo
+/// `record_type`, `school`). A parameter the endpoint does not take is refused (400), so a partner's typo
 /// does not silently return everything.
 struct Query: Sendable, Equatable {
     var limit = 100
@@ -12,6 +12,8 @@ struct Query: Sendable, Equatable {
     var role: String?
     var primary = false
     var recordTypes: [String] = []
+    /// `/events?school=`: only the events of that school's records.
+    var school: String?
 
     static let limits = 1...10_000
 
@@ -25,7 +27,7 @@ struct Query: Sendable, Equatable {
             case .list(let roles, let primary):
                 return Set(["limit", "starting_after", "ending_before", "count"]).union(roles == nil ? [] : ["role"])
                     .union(primary ? ["primary"] : [])
-            case .events: return ["limit", "starting_after", "ending_before", "record_type"]
+            case .events: return ["limit", "starting_after", "ending_before", "record_type", "school"]
             }
         }
     }
@@ -34,10 +36,7 @@ struct Query: Sendable, Equatable {
         var query = Query()
         let names = shape.names
         for (name, value) in pairs {
-            guard names.contains(name) else {
-                if name == "school", case .events = shape { throw .badRequest("Steward does not filter events by school") }
-                throw .badRequest("unknown query parameter \(name.prefix(64))")
-            }
+            guard names.contains(name) else { throw .badRequest("unknown query parameter \(name.prefix(64))") }
             switch name {
             case "limit":
                 guard let limit = Int(value), limits.contains(limit) else {
@@ -54,6 +53,7 @@ struct Query: Sendable, Equatable {
                     throw .badRequest("role must be one of \(shape.roleNames)")
                 }
                 query.role = value
+            case "school": query.school = try checkedId(value, name)
             case "primary":
                 guard ["", "true"].contains(value) else { throw .badRequest("primary must be true") }
                 query.primary = value == "true"

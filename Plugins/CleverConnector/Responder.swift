@@ -194,7 +194,7 @@ struct Responder {
 
     /// A collection chosen by a field needs that field in the view: a school's students are not
     /// listed to a partner whose grant withholds `school`, since that would tell it the value.
-    private func requireField(_ field: String, of kinds: [SharedRecordKind]) throws(CleverError) {
+    func requireField(_ field: String, of kinds: [SharedRecordKind]) throws(CleverError) {
         guard !kinds.isEmpty, !kinds.contains(where: { view.fields(of: $0).contains(field) }) else { return }
         throw .forbidden("this partner's grant does not include \(field)")
     }

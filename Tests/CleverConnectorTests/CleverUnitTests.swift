@@ -373,6 +373,29 @@ final class CleverExchange {
         try exchange.expectValid()
     }
 
+    @Test func eventsOfASchoolAreThoseOfItsRecordsAndEveryDeletion() throws {
+        let exchange = try CleverExchange(Self.view())
+        // Student 1 and the school itself are sch-1's; student 0 is sch-2's; a deletion carries
+        // only its id and is kept for every school.
+        #expect(exchange.get("/v3.0/events", [("school", "sch-1")]).ids == ["0003", "0004", "0005"])
+        #expect(exchange.get("/v3.0/events", [("school", "sch-2")]).ids == ["0001", "0004"])
+        #expect(exchange.follow("/v3.0/events", [("school", "sch-1"), ("limit", "1")], rel: "next").ids == ["0003", "0004", "0005"],
+                "the links keep the school")
+        #expect(exchange.get("/v3.0/events", [("school", "sch-1"), ("record_type", "users")]).ids == ["0003"])
+        #expect(exchange.get("/v3.0/events", [("school", "sch-404")]).status == 404)
+        #expect(exchange.get("/v3.0/events", [("school", "")]).status == 400)
+        try exchange.expectValid()
+
+        // A grant without `school` cannot filter on it.
+        let withheld = MemoryView(CleverFixture.records(students: 3).map { record in
+            var record = record
+            record.fields["school"] = nil
+            return record
+        })
+        withheld.changeLog = Self.view().changeLog
+        #expect(try CleverExchange(withheld).get("/v3.0/events", [("school", "sch-1")]).status == 403)
+    }
+
     @Test func anEventDisclosesItsRecordAndThePreviousFields() throws {
         let exchange = try CleverExchange(Self.view())
         let log = DisclosureLog()
