@@ -14,7 +14,7 @@ struct IssuedRecords {
         var kinds: [SharedRecord.Kind]
     }
 
-    private(set) var handouts: [Handout] = []
+    private var handouts: [Handout] = []
     /// Where each id of `handouts[..<indexed]` was handed out (the latest place).
     private var index: [String: (handout: Int, position: Int)] = [:]
     private var indexed = 0
