@@ -21,10 +21,10 @@ extension ConnectorSharedView {
             }
             let start: Int, end: Int
             if let before = request.before {
-                end = members.position(of: before, orEqual: false)
+                end = members.ids.position(of: before, orEqual: false)
                 start = max(0, end - request.limit)
             } else {
-                start = request.after.map { members.position(of: $0, orEqual: true) } ?? 0
+                start = request.after.map { members.ids.position(of: $0, orEqual: true) } ?? 0
                 end = min(members.ids.count, start + request.limit)
             }
             if let ahead { return (ahead, members, start, end) }

@@ -129,7 +129,7 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         let members = try indexes.members(partner: partner, kind: kind, rosterVersion: rosterVersion, policy: view.policy) { () throws(StewardError) in
             try view.members(kind, from: RosterViewReader(db: db, scopeOf: view.policy))
         }
-        let position = members.position(of: id, orEqual: false)
+        let position = members.ids.position(of: id, orEqual: false)
         return position < members.ids.count && members.ids[position] == id ? members.sources[position] : nil
     }
 

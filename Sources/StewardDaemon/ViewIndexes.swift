@@ -21,22 +21,90 @@ final class ViewIndexes: Sendable {
     struct Members: Sendable {
         var policy: SharingPolicy
         /// View ids, ascending by UTF-8 bytes.
-        var ids: [String]
+        var ids: SortedIds
         /// The sourcedId behind each id.
         var sources: [String]
         var built: Date
+    }
+
+    /// A view's ids in ascending order of their UTF-8 bytes, kept small: when every id is a
+    /// pseudonym (32 lowercase hex digits, 128 bits), each is kept as its two 64-bit halves,
+    /// 16 bytes instead of a string of about 80, and sorted as numbers, which is the same order;
+    /// otherwise (real ids) as the strings they are.
+    struct SortedIds: Sendable {
+        private var halves: [UInt64] = []
+        private var texts: [String] = []
+        let count: Int
+
+        /// `ids` sorted, with `payload`'s items in the same order.
+        static func sorting<Payload>(_ ids: [String], with payload: [Payload]) -> (ids: SortedIds, payload: [Payload]) {
+            var packed: [(high: UInt64, low: UInt64, index: Int)] = []
+            packed.reserveCapacity(ids.count)
+            for (index, id) in ids.enumerated() {
+                guard let (high, low) = Self.pseudonym(id) else {
+                    let order = ids.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) }
+                    return (SortedIds(texts: order.map { ids[$0] }), order.map { payload[$0] })
+                }
+                packed.append((high, low, index))
+            }
+            packed.sort { ($0.high, $0.low) < ($1.high, $1.low) }
+            var halves: [UInt64] = []
+            halves.reserveCapacity(packed.count * 2)
+            for id in packed {
+                halves.append(id.high)
+                halves.append(id.low)
+            }
+            return (SortedIds(halves: halves), packed.map { payload[$0.index] })
+        }
+
+        private init(halves: [UInt64]) {
+            self.halves = halves
+            count = halves.count / 2
+        }
+
+        private init(texts: [String]) {
+            self.texts = texts
+            count = texts.count
+        }
 
         /// The first position whose id is not below `id` (`orEqual`: not at or below it).
         func position(of id: String, orEqual: Bool) -> Int {
             let key = Array(id.utf8)
-            var low = 0, high = ids.count
+            var low = 0, high = count
             while low < high {
                 let middle = (low + high) / 2
-                let here = Array(ids[middle].utf8)
+                let here = Array(self[middle].utf8)
                 let before = orEqual ? !key.lexicographicallyPrecedes(here) : here.lexicographicallyPrecedes(key)
                 if before { low = middle + 1 } else { high = middle }
             }
             return low
+        }
+
+        subscript(position: Int) -> String {
+            if !texts.isEmpty { return texts[position] }
+            return Self.hex(halves[2 * position]) + Self.hex(halves[2 * position + 1])
+        }
+
+        /// A pseudonym's two halves; nil for any other id.
+        static func pseudonym(_ id: String) -> (UInt64, UInt64)? {
+            let digits = Array(id.utf8)
+            guard digits.count == 32 else { return nil }
+            var halves: (UInt64, UInt64) = (0, 0)
+            for (index, digit) in digits.enumerated() {
+                let value: UInt8
+                switch digit {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = digit - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): value = digit - UInt8(ascii: "a") + 10
+                default: return nil
+                }
+                if index < 16 { halves.0 = halves.0 << 4 | UInt64(value) } else { halves.1 = halves.1 << 4 | UInt64(value) }
+            }
+            return halves
+        }
+
+        private static func hex(_ half: UInt64) -> String {
+            let text = String(half, radix: 16)
+            return String(repeating: "0", count: 16 - text.count) + text
         }
     }
 
@@ -77,8 +145,9 @@ final class ViewIndexes: Sendable {
         // otherwise share one list.
         let scope = Self.scope(of: policy)
         if let kept = members.withLock({ $0[key] }), kept.policy == scope { return kept }
-        let sorted = try build().sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
-        let built = Members(policy: scope, ids: sorted.map(\.id), sources: sorted.map(\.source), built: Date())
+        let read = try build()
+        let sorted = SortedIds.sorting(read.map(\.id), with: read.map(\.source))
+        let built = Members(policy: scope, ids: sorted.ids, sources: sorted.payload, built: Date())
         members.withLock { kept in
             // Older roster versions of this partner are of no further use; past capacity, the
             // list built longest ago goes.
