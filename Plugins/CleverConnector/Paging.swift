@@ -61,11 +61,13 @@ struct Stream<Item> {
 }
 
 extension Stream where Item == SharedViewRecord {
-    /// Records of `kind` in the view, in id order, those `keep` keeps.
-    static func records(_ kind: SharedRecordKind, of view: any SharedView, keep: ((SharedViewRecord) -> Bool)? = nil) -> Stream {
+    /// Records of `kind` in the view, in id order, those `keep` keeps; with `school`, read only
+    /// among those whose `school` holds it.
+    static func records(_ kind: SharedRecordKind, of view: any SharedView, school: String? = nil,
+                        keep: ((SharedViewRecord) -> Bool)? = nil) -> Stream {
         Stream(read: { after, before, limit throws(CleverError) in
             let page = try CleverError.reading { () throws(SharedViewError) in
-                try view.idPage(SharedViewIdRequest(kind: kind, after: after, before: before, limit: limit))
+                try view.idPage(SharedViewIdRequest(kind: kind, after: after, before: before, limit: limit, school: school))
             }
             return Read(items: page.records, hasMoreAfter: page.hasMoreAfter, hasMoreBefore: page.hasMoreBefore, total: page.total)
         }, id: \.id, keep: keep)

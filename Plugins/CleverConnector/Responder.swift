@@ -71,12 +71,10 @@ struct Responder {
         case (.school, "users"?):
             let kinds = Self.personKinds(role: query.role)
             try requireField("school", of: kinds)
+            // Read among the school's members only; `primary` keeps those whose first it is.
             let id = parent.id
             return try list(.user, kinds.map { kind in
-                Stream.records(kind, of: view, keep: { record in
-                    let schools = RecordFields(record.fields).list("school")
-                    return query.primary ? schools.first == id : schools.contains(id)
-                })
+                Stream.records(kind, of: view, school: id, keep: query.primary ? { RecordFields($0.fields).list("school").first == id } : nil)
             }, query)
         case (.school, "sections"?): return try list(.section, [try holding(parent.id, in: "school", of: .section)], query)
         case (.school, "courses"?): return try list(.course, [try holding(parent.id, in: "org", of: .course)], query)
@@ -186,9 +184,11 @@ struct Responder {
         }
     }
 
-    /// Records of `type` whose field `field` (text or list) holds `id`.
+    /// Records of `type` whose field `field` (text or list) holds `id`: by `school`, read among
+    /// that school's members only.
     private func holding(_ id: String, in field: String, of type: ObjectType) throws(CleverError) -> Stream<SharedViewRecord> {
         try requireField(field, of: type.kinds)
+        if field == "school" { return Stream.records(type.kinds[0], of: view, school: id) }
         return Stream.records(type.kinds[0], of: view, keep: { RecordFields($0.fields).list(field).contains(id) })
     }
 

@@ -10,15 +10,14 @@ extension ConnectorSharedView {
         guard let kind = SharedRecord.Kind(rawValue: request.kind.rawValue) else {
             throw SharedViewError(.unavailable, "this daemon does not serve \(request.kind.rawValue) records")
         }
+        if let school = request.school { return try idPage(request, kind: kind, school: school) }
         // Paging forward is read ahead as `page` is: the ids of the next page are known from
         // the members in id order, so its records are read while this one is answered.
         let key = ReadAhead.Key(partner: partner, kind: kind, after: request.after, limit: request.limit, changedSince: nil,
                                 rosterVersion: rosterVersion, byId: true)
         let ahead = request.before == nil ? taken(key) : nil
         let (page, members, start, end) = try reading { db throws(StewardError) in
-            let members = try indexes.members(partner: partner, kind: kind, rosterVersion: rosterVersion, policy: view.policy) { () throws(StewardError) in
-                try view.members(kind, from: RosterViewReader(db: db, scopeOf: view.policy))
-            }
+            let members = try viewMembers(kind, db: db)
             let start: Int, end: Int
             if let before = request.before {
                 end = members.ids.position(of: before, orEqual: false)
@@ -39,6 +38,29 @@ extension ConnectorSharedView {
         remember(page.records, sources: page.sources)
         return SharedViewIdPage(records: page.records.map(Self.convert), hasMoreAfter: end < members.ids.count,
                                 hasMoreBefore: start > 0, total: members.ids.count)
+    }
+
+    /// A page in id order of the members whose `school` holds `school`, found among the
+    /// members in memory; only their records are read.
+    private func idPage(_ request: SharedViewIdRequest, kind: SharedRecord.Kind, school: String) throws(SharedViewError) -> SharedViewIdPage {
+        let (page, found) = try reading { db throws(StewardError) in
+            let members = try viewMembers(kind, db: db)
+            let found = request.before.map { members.positions(of: school, from: members.ids.position(of: $0, orEqual: false), forward: false,
+                                                                limit: request.limit) }
+                ?? members.positions(of: school, from: request.after.map { members.ids.position(of: $0, orEqual: true) } ?? 0,
+                                     forward: true, limit: request.limit)
+            return (try Self.readIdPage(kind, sources: found.positions.map { members.sources[$0] }, view: view, db: db), found)
+        }
+        remember(page.records, sources: page.sources)
+        return SharedViewIdPage(records: page.records.map(Self.convert), hasMoreAfter: found.hasMoreAfter, hasMoreBefore: found.hasMoreBefore,
+                                total: found.total)
+    }
+
+    /// The view's members of `kind` in id order, built once per roster version and scope.
+    func viewMembers(_ kind: SharedRecord.Kind, db: Database) throws(StewardError) -> ViewIndexes.Members {
+        try indexes.members(partner: partner, kind: kind, rosterVersion: rosterVersion, policy: view.policy) { () throws(StewardError) in
+            try view.members(kind, from: RosterViewReader(db: db, scopeOf: view.policy))
+        }
     }
 
     /// The records of the members `sources` (sourcedIds, in the members' id order).

@@ -126,9 +126,7 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     /// The sourcedId behind `id` among the view's members of `kind`, built once per roster
     /// version and policy (see ``ViewIndexes``).
     func member(_ kind: SharedRecord.Kind, id: String, db: Database) throws(StewardError) -> String? {
-        let members = try indexes.members(partner: partner, kind: kind, rosterVersion: rosterVersion, policy: view.policy) { () throws(StewardError) in
-            try view.members(kind, from: RosterViewReader(db: db, scopeOf: view.policy))
-        }
+        let members = try viewMembers(kind, db: db)
         let position = members.ids.position(of: id, orEqual: false)
         return position < members.ids.count && members.ids[position] == id ? members.sources[position] : nil
     }

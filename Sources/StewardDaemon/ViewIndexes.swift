@@ -24,7 +24,60 @@ final class ViewIndexes: Sendable {
         var ids: SortedIds
         /// The sourcedId behind each id.
         var sources: [String]
+        /// Each member's schools (its record's `school`), kept small: member `i`'s are
+        /// `schoolNames` at `schoolOf[schoolStart[i]..<schoolStart[i + 1]]`.
+        private var schoolNames: [String] = []
+        private var schoolStart: [UInt32] = [0]
+        private var schoolOf: [UInt32] = []
         var built: Date
+
+        /// `read` (a view's members in any order) put in id order.
+        init(policy: SharingPolicy, read: [(id: String, source: String, schools: [String])], built: Date = Date()) {
+            self.policy = policy
+            self.built = built
+            let sorted = SortedIds.sorting(read.map(\.id), with: Array(read.indices))
+            ids = sorted.ids
+            sources = sorted.payload.map { read[$0].source }
+            var codes: [String: UInt32] = [:]
+            schoolStart.reserveCapacity(read.count + 1)
+            schoolOf.reserveCapacity(read.count)
+            for index in sorted.payload {
+                for school in read[index].schools {
+                    let code = codes[school] ?? {
+                        schoolNames.append(school)
+                        codes[school] = UInt32(schoolNames.count - 1)
+                        return UInt32(schoolNames.count - 1)
+                    }()
+                    // A school listed twice counts once.
+                    if !schoolOf[Int(schoolStart[schoolStart.count - 1])...].contains(code) { schoolOf.append(code) }
+                }
+                schoolStart.append(UInt32(schoolOf.count))
+            }
+        }
+
+        /// The positions, in id order, of up to `limit` members of `school` from `start` on
+        /// (`forward`), or before `start` (the last `limit` of them, still ascending); whether
+        /// members of it lie beyond those on either side, and how many it has in all. Members
+        /// are walked in memory: no record outside the school is read.
+        func positions(of school: String, from start: Int, forward: Bool, limit: Int)
+            -> (positions: [Int], hasMoreAfter: Bool, hasMoreBefore: Bool, total: Int) {
+            guard let code = schoolNames.firstIndex(of: school).map(UInt32.init) else { return ([], false, false, 0) }
+            func holds(_ position: Int) -> Bool {
+                schoolOf[Int(schoolStart[position])..<Int(schoolStart[position + 1])].contains(code)
+            }
+            var positions: [Int] = []
+            var position = forward ? start : start - 1
+            while positions.count < limit, position >= 0, position < ids.count {
+                if holds(position) { positions.append(position) }
+                position += forward ? 1 : -1
+            }
+            if !forward { positions.reverse() }
+            let first = positions.first ?? start, last = positions.last ?? start - 1
+            let hasMoreAfter = (last + 1 < ids.count) && (last + 1..<ids.count).contains(where: holds)
+            let hasMoreBefore = first > 0 && (0..<first).contains(where: holds)
+            let total = schoolOf.lazy.filter { $0 == code }.count
+            return (positions, hasMoreAfter, hasMoreBefore, total)
+        }
     }
 
     /// A view's ids in ascending order of their UTF-8 bytes, kept small: when every id is a
@@ -138,16 +191,14 @@ final class ViewIndexes: Sendable {
     /// `view`'s members of `kind` in id order, built with `build` when none are kept for this
     /// roster version and policy.
     func members(partner: String, kind: SharedRecord.Kind, rosterVersion: Int64, policy: SharingPolicy,
-                 build: () throws(StewardError) -> [(id: String, source: String)]) throws(StewardError) -> Members {
+                 build: () throws(StewardError) -> [(id: String, source: String, schools: [String])]) throws(StewardError) -> Members {
         let key = MemberKey(partner: partner, kind: kind, rosterVersion: rosterVersion)
-        // Who is in a view, and their ids, depend on no field a token may read but `sections`
-        // (whether sections are shared) and `sis_id` (real ids): two tokens of one partner
-        // otherwise share one list.
+        // Who is in a view, their ids and the schools kept with them depend on no field a token
+        // may read but `sections` (whether sections are shared), `sis_id` (real ids) and
+        // `school`: two tokens of one partner otherwise share one list.
         let scope = Self.scope(of: policy)
         if let kept = members.withLock({ $0[key] }), kept.policy == scope { return kept }
-        let read = try build()
-        let sorted = SortedIds.sorting(read.map(\.id), with: read.map(\.source))
-        let built = Members(policy: scope, ids: sorted.ids, sources: sorted.payload, built: Date())
+        let built = Members(policy: scope, read: try build())
         members.withLock { kept in
             // Older roster versions of this partner are of no further use; past capacity, the
             // list built longest ago goes.
@@ -218,10 +269,11 @@ final class ViewIndexes: Sendable {
         return cache
     }
 
-    /// `policy` without the fields that decide nothing about who is in the view or their ids.
+    /// `policy` without the fields that decide nothing about who is in the view, their ids or
+    /// the schools members keep (`school`).
     static func scope(of policy: SharingPolicy) -> SharingPolicy {
         var scope = policy
-        scope.fields = scope.fields.filter { $0.name == "sections" || $0.name == "sis_id" }
+        scope.fields = scope.fields.filter { ["sections", "sis_id", "school"].contains($0.name) }
         return scope
     }
 

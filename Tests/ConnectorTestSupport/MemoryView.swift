@@ -53,6 +53,7 @@ public final class MemoryView: SharedView, @unchecked Sendable {
     public func idPage(_ request: SharedViewIdRequest) throws(SharedViewError) -> SharedViewIdPage {
         guard (1...10_000).contains(request.limit) else { throw SharedViewError(.invalidLimit, "limit") }
         let all = (records[request.kind] ?? []).sorted { Array($0.id.utf8).lexicographicallyPrecedes(Array($1.id.utf8)) }
+            .filter { record in request.school.map { RecordFields(record.fields).list("school").contains($0) } ?? true }
         let (slice, after, before) = Self.window(all, id: \.id, after: request.after, before: request.before, limit: request.limit)
         return SharedViewIdPage(records: slice, hasMoreAfter: after, hasMoreBefore: before, total: all.count)
     }

@@ -171,6 +171,40 @@ final class ConnectorViewDistrict: Sendable {
         }
     }
 
+    /// Paging by id among one school's members gives exactly what filtering every page would
+    /// keep, forward and backward, with the school's count as the total.
+    @Test func pagingByIdWithinASchoolGivesWhatFilteringEveryPageWould() throws {
+        let district = try ConnectorViewDistrict(students: 200, seed: 35)
+        var random = SplitMix64(seed: 35)
+        let view = try district.view("alpha", grant: "Schools=all\nRoles=student teacher\nFields=given_name school sections")
+        func all(_ kind: SharedRecordKind, school: String?) throws -> [SharedViewRecord] {
+            var records: [SharedViewRecord] = []
+            var after: String?
+            while true {
+                let page = try view.idPage(SharedViewIdRequest(kind: kind, after: after, limit: Int.random(in: 1...30, using: &random), school: school))
+                #expect(page.hasMoreBefore == (after != nil && !records.isEmpty) || page.records.isEmpty)
+                records += page.records
+                guard page.hasMoreAfter, let last = page.records.last else { return records }
+                after = last.id
+            }
+        }
+        for kind in [SharedRecordKind.student, .teacher, .section] {
+            let whole = try all(kind, school: nil)
+            let schools = Set(whole.flatMap { RecordFields($0.fields).list("school") })
+            #expect(schools.count > 1, "\(kind)")
+            for school in schools.sorted() + ["sch-none"] {
+                let expected = whole.filter { RecordFields($0.fields).list("school").contains(school) }
+                #expect(try all(kind, school: school) == expected, "\(kind) of \(school)")
+                let last = try view.idPage(SharedViewIdRequest(kind: kind, before: "~", limit: 5, school: school))
+                #expect(last.records == Array(expected.suffix(5)) && last.total == expected.count, "\(kind) of \(school), backward")
+                #expect(last.hasMoreBefore == (expected.count > 5) && !last.hasMoreAfter)
+            }
+        }
+        // Without `school` in the grant, no record holds one.
+        let withheld = try district.view("beta", grant: "Schools=all\nRoles=student\nFields=given_name")
+        #expect(try withheld.idPage(SharedViewIdRequest(kind: .student, limit: 10, school: "sch-0001")).total == 0)
+    }
+
     @Test func aPageHoldsOneToTenThousandRecords() throws {
         let district = try ConnectorViewDistrict(students: 30, seed: 23)
         let view = try district.view("alpha", grant: "Schools=all\nRoles=student\nFields=given_name")

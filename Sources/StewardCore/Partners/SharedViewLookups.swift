@@ -48,14 +48,24 @@ extension SharedView {
         }
     }
 
-    /// Every record of `kind` the view holds, as (view id, sourcedId), in the roster's order.
-    /// Read with `roster`, which may be a reader that skips what decides no scope.
-    public func members(_ kind: SharedRecord.Kind, from roster: some RosterReading) throws(StewardError) -> [(id: String, source: String)] {
-        var members: [(id: String, source: String)] = []
+    /// Every record of `kind` the view holds, as (view id, sourcedId, its `school` field's
+    /// values: a person's schools, a section's school; none when the view withholds it), in the
+    /// roster's order. Read with `roster`, which may be a reader that skips what decides no scope.
+    public func members(_ kind: SharedRecord.Kind, from roster: some RosterReading) throws(StewardError)
+        -> [(id: String, source: String, schools: [String])] {
+        var members: [(id: String, source: String, schools: [String])] = []
         var cursor: String?
         repeat {
             let page = try page(kind, from: roster, after: cursor, limit: 5000)
-            for (record, source) in zip(page.records, page.sources) { members.append((record.id, source)) }
+            for (record, source) in zip(page.records, page.sources) {
+                let schools: [String]
+                switch record.field("school") {
+                case .text(let school)?: schools = [school]
+                case .list(let list)?: schools = list
+                case nil: schools = []
+                }
+                members.append((record.id, source, schools))
+            }
             cursor = page.next
         } while cursor != nil
         return members

@@ -53,12 +53,18 @@ public struct SharedViewIdRequest: Sendable, Hashable {
     public var before: String?
     /// 1 to 10,000.
     public var limit: Int
+    /// Only records whose `school` field holds this id (a person's schools, a section's
+    /// school): the records, in the order, that filtering every page would keep, without
+    /// reading the others; the page's `total` counts them. Nothing when the view withholds
+    /// `school`.
+    public var school: String?
 
-    public init(kind: SharedRecordKind, after: String? = nil, before: String? = nil, limit: Int = 100) {
+    public init(kind: SharedRecordKind, after: String? = nil, before: String? = nil, limit: Int = 100, school: String? = nil) {
         self.kind = kind
         self.after = after
         self.before = before
         self.limit = limit
+        self.school = school
     }
 }
 
