@@ -54,11 +54,7 @@ public struct SharedRecord: Sendable, Equatable, Codable {
     /// Field name → value. For persons the names are the field catalogue's; for the other kinds
     /// see `SharedView.record(for:)`.
     public var fields: [String: SharedValue] {
-        get { Dictionary(zip(fieldNames, fieldValues), uniquingKeysWith: { _, last in last }) }
-        set {
-            fieldNames = Array(newValue.keys)
-            fieldValues = fieldNames.map { newValue[$0]! }
-        }
+        Dictionary(zip(fieldNames, fieldValues), uniquingKeysWith: { _, last in last })
     }
 
     public init(id: String, kind: Kind, fields: [String: SharedValue], version: Int64 = 0) {
