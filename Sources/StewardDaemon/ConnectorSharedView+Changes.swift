@@ -77,7 +77,7 @@ extension ConnectorSharedView {
             func sources(_ ids: [String], _ kinds: [SharedRecord.Kind]) throws(StewardError) -> Set<String> {
                 var found: Set<String> = []
                 for id in ids {
-                    if let known = issued(id), kinds.contains(where: { $0.rawValue == known.kind }) { found.insert(known.sourcedId); continue }
+                    if let known = issued(id), kinds.contains(known.kind) { found.insert(known.sourcedId); continue }
                     for kind in kinds { if let source = try member(kind, id: id, db: db) { found.insert(source); break } }
                 }
                 return found

@@ -106,7 +106,7 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
         return try reading { db throws(StewardError) -> SharedViewRecord? in
             var sourcedId = id
             if !realIds {
-                if let known = issued(id), known.kind == coreKind.rawValue {
+                if let known = issued(id), known.kind == coreKind {
                     sourcedId = known.sourcedId
                 } else if let member = try member(coreKind, id: id, db: db) {
                     // A keyed hash cannot be reversed: the view's members in id order say what
@@ -167,9 +167,7 @@ final class ConnectorSharedView: ConnectorKit.SharedView {
     }
 
     /// What `id` stands for, if this view handed it out.
-    func issued(_ id: String) -> (sourcedId: String, kind: String)? {
-        issued.withLock { $0.behind(id) }.map { ($0.sourcedId, $0.kind.rawValue) }
-    }
+    func issued(_ id: String) -> (sourcedId: String, kind: SharedRecord.Kind)? { issued.withLock { $0.behind(id) } }
 
     private func context(_ kind: SharedRecordKind) -> String { "\(partner)\u{0}\(kind.rawValue)\u{0}" }
 
