@@ -2,8 +2,8 @@ import ConnectorKit
 
 /// The query parameters of one request, checked: paging (`limit`, `starting_after`,
 /// `ending_before`), `count`, and the filters an endpoint takes (`role`, `primary`,
-/// `record_type`, `school`). A parameter the endpoint does not take is refused (400), so a partner's typo
-/// does not silently return everything.
+/// `record_type`, `school`). A parameter the endpoint does not take is refused (400), so a
+/// partner's typo does not silently return everything.
 struct Query: Sendable, Equatable {
     var limit = 100
     var after: String?

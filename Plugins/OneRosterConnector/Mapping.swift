@@ -199,19 +199,22 @@ struct Mapping: Sendable {
         var groups: [(mask: UInt64, ids: [String])] = []
         // A page's records mostly list the same names (one shared list): a record's mask is
         // worked out again only when its names differ from the one before it.
-        var last: (names: [String], mask: UInt64, group: Int)?
+        var last: (names: [String], group: Int)?
         for record in records {
             let names = record.fields.names
-            if last?.names != names {
+            let group: Int
+            if let last, last.names == names {
+                group = last.group
+            } else {
                 // A record holds fewer fields than there are candidates: its own names are looked up.
                 let mask = names.reduce(UInt64(0)) { $0 | (bits[$1] ?? 0) }
-                let group = groups.firstIndex { $0.mask == mask } ?? {
+                group = groups.firstIndex { $0.mask == mask } ?? {
                     groups.append((mask, []))
                     return groups.count - 1
                 }()
-                last = (names, mask, group)
+                last = (names, group)
             }
-            groups[last!.group].ids.append(record.id)
+            groups[group].ids.append(record.id)
         }
         return groups.map { mask, ids in
             (Set(candidates.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element)), ids)

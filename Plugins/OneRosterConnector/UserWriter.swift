@@ -45,15 +45,15 @@ struct UserWriter {
         return date
     }
 
-    /// The view fields a user is written from, taken from its record's list of fields by the
-    /// page's `Layout` (a page's records list the same names in the same order).
+    /// The view fields a user is written from, taken from its record's list of fields through
+    /// the writer's `layout` (a page's records list the same names in the same order).
     private struct UserFields {
         var givenName: String?, familyName: String?, familyInitial: String?, middleName: String?, preferredName: String?
         var email: String?, phone: String?, sms: String?, username: String?, studentNumber: String?, stateId: String?
         var grades: [String] = [], schools: [String] = []
 
         /// The view fields a user is written from, each a slot of `UserFields`.
-        enum Slot: String, CaseIterable {
+        enum Slot: String {
             case givenName = "given_name", familyName = "family_name", familyInitial = "family_initial", middleName = "middle_name"
             case preferredName = "preferred_name", email, phone, sms, username, studentNumber = "student_number"
             case stateId = "state_id", grade, school
